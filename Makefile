@@ -1,0 +1,25 @@
+# kpx — see README.md. `make test` installs the test dependencies when missing.
+GO       ?= go
+BIN      := bin/kpx
+VERSION  ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-dev)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: all build test test-deps vet demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kpx
+
+test-deps:
+	@bash scripts/test-deps
+
+vet:
+	$(GO) vet ./...
+
+test: test-deps vet
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+clean:
+	rm -rf bin
