@@ -60,7 +60,7 @@ func coreSpecs() map[string]Spec {
 		"set_fact": {Args: map[string]Arg{"cacheable": {Type: Bool}}, AnyArgs: true, FreeForm: true},
 		"setup": {Args: map[string]Arg{"gather_subset": {Type: List}, "gather_timeout": {Type: Int},
 			"filter": {Type: List}, "fact_path": {Type: Path}}},
-		"meta":  {FreeForm: true, RequiredOneOf: [][]string{{rawParams}}},
+		"meta": {FreeForm: true, RequiredOneOf: [][]string{{rawParams}}},
 		"pause": {Args: map[string]Arg{"minutes": {Type: Str}, "seconds": {Type: Str}, "prompt": {Type: Str}, "echo": {Type: Bool}},
 			MutuallyExclusive: [][]string{{"minutes", "seconds"}}},
 		"include_tasks": {Args: map[string]Arg{"file": {Type: Str}, "apply": {Type: Dict}}, FreeForm: true,
