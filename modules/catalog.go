@@ -42,6 +42,9 @@ func coreSpecs() map[string]Spec {
 	shellArgs := map[string]Arg{
 		"cmd": {Type: Str}, "creates": {Type: Path}, "removes": {Type: Path}, "chdir": {Type: Path},
 		"executable": {Type: Path}, "stdin": {Type: Str}, "stdin_add_newline": {Type: Bool},
+		// Not in the shell docs, but the shell module is the command module underneath and
+		// accepts it.
+		"strip_empty_ends": {Type: Bool},
 	}
 	return map[string]Spec{
 		"command": {Args: commandArgs, FreeForm: true,
@@ -52,11 +55,11 @@ func coreSpecs() map[string]Spec {
 			MutuallyExclusive: [][]string{{rawParams, "cmd"}}},
 		"raw": {Args: map[string]Arg{"executable": {Type: Str}}, FreeForm: true,
 			RequiredOneOf: [][]string{{rawParams}}},
-		"debug": {Args: map[string]Arg{"msg": {Type: Raw}, "var": {Type: Str}, "verbosity": {Type: Int}},
+		"debug": {Args: map[string]Arg{"msg": {Type: Any}, "var": {Type: Str}, "verbosity": {Type: Int}},
 			MutuallyExclusive: [][]string{{"msg", "var"}}},
-		"fail": {Args: map[string]Arg{"msg": {Type: Raw}}},
-		"assert": {Args: map[string]Arg{"that": {Type: List, Required: true}, "fail_msg": {Type: Raw, Aliases: []string{"msg"}},
-			"success_msg": {Type: Raw}, "quiet": {Type: Bool}}},
+		"fail": {Args: map[string]Arg{"msg": {Type: Any}}},
+		"assert": {Args: map[string]Arg{"that": {Type: List, Required: true}, "fail_msg": {Type: Any, Aliases: []string{"msg"}},
+			"success_msg": {Type: Any}, "quiet": {Type: Bool}}},
 		"set_fact": {Args: map[string]Arg{"cacheable": {Type: Bool}}, AnyArgs: true, FreeForm: true},
 		"setup": {Args: map[string]Arg{"gather_subset": {Type: List}, "gather_timeout": {Type: Int},
 			"filter": {Type: List}, "fact_path": {Type: Path}}},

@@ -21,7 +21,7 @@ const (
 	Float             // a number
 	List              // a list, or a comma-separated string
 	Dict              // a mapping
-	Raw               // anything
+	Any               // anything
 )
 
 func (t Type) String() string {
