@@ -9,7 +9,6 @@ import (
 	"github.com/kpxdev/kpx/transport"
 )
 
-
 // Command is the command module: a program run with its arguments, no shell.
 var Command Module = Func(func(ctx context.Context, h Host, c Call) (Result, error) {
 	return withLines(runCommand(ctx, h, c, false))

@@ -219,4 +219,3 @@ func normalize(v any) any {
 	_ = json.Unmarshal(b, &out)
 	return fmt.Sprint(out)
 }
-
