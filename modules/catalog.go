@@ -72,3 +72,11 @@ func coreSpecs() map[string]Spec {
 			RequiredOneOf: [][]string{{rawParams, "file"}}},
 	}
 }
+
+// Remote returns the implementation of a built-in module that runs on hosts. The other
+// actions of the catalog (debug, fail, assert, set_fact, meta, pause, include_tasks) are
+// carried out by the engine on the controller.
+func Remote(name string) (Module, bool) {
+	m, ok := map[string]Module{"command": Command, "shell": Shell, "raw": Raw, "setup": Setup}[name]
+	return m, ok
+}

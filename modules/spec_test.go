@@ -97,3 +97,18 @@ func TestLoaderReportsArgumentErrors(t *testing.T) {
 		t.Fatalf("unknown module: got %v", err)
 	}
 }
+
+func TestRemoteModulesHaveSpecs(t *testing.T) {
+	c := Builtin()
+	for _, name := range []string{"command", "shell", "raw", "setup"} {
+		if _, ok := Remote(name); !ok {
+			t.Errorf("Remote(%q) missing", name)
+		}
+		if !c.Known(name) {
+			t.Errorf("%q has an implementation but no spec", name)
+		}
+	}
+	if _, ok := Remote("debug"); ok {
+		t.Error("debug runs on the controller, not on hosts")
+	}
+}
