@@ -36,6 +36,9 @@ func Load(path string, opts LoadOptions) (*Playbook, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range plays {
+		p.applyInheritance()
+	}
 	return &Playbook{Path: abs, Plays: plays}, nil
 }
 
