@@ -1,0 +1,24 @@
+package rollout
+
+import (
+	"context"
+
+	"github.com/kpxdev/kpx/playbooks"
+)
+
+// Executor carries out one task on one host: its conditions, loop, retries, templating
+// and module call. The strategy decides which hosts run which task, and when; it never
+// looks inside a task's execution.
+type Executor interface {
+	// Execute runs task on host. Per-item results of a loop are passed to emit as they
+	// come; the returned Outcome is the task's overall result on the host.
+	Execute(ctx context.Context, host string, task *playbooks.Task, emit func(HostResult)) Outcome
+}
+
+// Outcome is a task's overall result on one host.
+type Outcome struct {
+	Status  Status
+	Result  map[string]any
+	Ignored bool // failed, but ignore_errors held: the host carries on
+	Looped  bool // per-item results were emitted; only a failure is reported again
+}

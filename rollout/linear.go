@@ -1,0 +1,235 @@
+package rollout
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kpxdev/kpx/playbooks"
+)
+
+// batchRun is one batch (wave) of one play.
+type batchRun struct {
+	r     *Runner
+	play  *playbooks.Play
+	hosts []string
+	st    *stats
+
+	mu          sync.Mutex
+	failed      map[string]bool            // failed and not rescued
+	unreachable map[string]bool            // could not be reached
+	notified    map[string]map[string]bool // handler name or listen topic -> hosts
+	anyFailure  bool                       // some host failed a task (the run is "not ok")
+	broken      bool                       // any_errors_fatal or max_fail_percentage tripped
+}
+
+func newBatchRun(r *Runner, play *playbooks.Play, hosts []string, st *stats) *batchRun {
+	return &batchRun{r: r, play: play, hosts: hosts, st: st,
+		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{}}
+}
+
+// gatherTask is the implicit first task of a play that gathers facts.
+var gatherTask = &playbooks.Task{Keywords: playbooks.Keywords{Name: "Gathering Facts"}, Action: "gather_facts", Module: "setup", Args: map[string]any{}}
+
+func (b *batchRun) run(ctx context.Context) {
+	if !b.play.GatherFacts.Set || b.play.GatherFacts.Value || b.play.GatherFacts.Expr != "" {
+		b.runTask(ctx, b.live(), gatherTask, false, false)
+	}
+	for _, section := range [][]*playbooks.Task{b.play.PreTasks, b.play.Tasks, b.play.PostTasks} {
+		if b.stopped(ctx) {
+			return
+		}
+		b.runList(ctx, b.live(), section, false)
+		if b.stopped(ctx) {
+			return
+		}
+		b.flushHandlers(ctx)
+	}
+}
+
+func (b *batchRun) stopped(ctx context.Context) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.broken || ctx.Err() != nil || len(b.failed)+len(b.unreachable) >= len(b.hosts)
+}
+
+// live returns the batch's hosts that have neither failed nor become unreachable.
+func (b *batchRun) live() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, h := range b.hosts {
+		if !b.failed[h] && !b.unreachable[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// runList runs tasks in order on hosts. A host that fails leaves the list; the hosts that
+// failed are returned. rescuable says an enclosing block will rescue failures.
+func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playbooks.Task, rescuable bool) []string {
+	active := slices.Clone(hosts)
+	var failed []string
+	for _, t := range tasks {
+		if len(active) == 0 || b.stopped(ctx) {
+			break
+		}
+		var f []string
+		if t.Block != nil {
+			f = b.runBlock(ctx, active, t, rescuable)
+		} else if t.Module == "meta" {
+			b.meta(ctx, t)
+			continue
+		} else {
+			f = b.runTask(ctx, active, t, rescuable, false)
+		}
+		failed = append(failed, f...)
+		active = slices.DeleteFunc(active, func(h string) bool { return slices.Contains(f, h) })
+	}
+	return failed
+}
+
+// runBlock runs a block: its tasks, then rescue for the hosts that failed, then always for
+// every host that entered it and is still reachable.
+func (b *batchRun) runBlock(ctx context.Context, hosts []string, t *playbooks.Task, rescuable bool) []string {
+	hasRescue := len(t.Block.Rescue) > 0
+	failed := b.runList(ctx, hosts, t.Block.Block, rescuable || hasRescue)
+	if hasRescue && len(failed) > 0 && !b.stopped(ctx) {
+		failed = b.runList(ctx, failed, t.Block.Rescue, rescuable)
+	}
+	if len(t.Block.Always) > 0 && !b.broken && ctx.Err() == nil {
+		var reach []string
+		b.mu.Lock()
+		for _, h := range hosts {
+			if !b.unreachable[h] {
+				reach = append(reach, h)
+			}
+		}
+		b.mu.Unlock()
+		for _, h := range b.runList(ctx, reach, t.Block.Always, rescuable) {
+			if !slices.Contains(failed, h) {
+				failed = append(failed, h)
+			}
+		}
+	}
+	return failed
+}
+
+// runTask runs one task on hosts, bounded by forks, and applies Ansible's rules for what a
+// failure means. It returns the hosts that failed or became unreachable.
+func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Task, rescuable, handler bool) []string {
+	b.r.emit(TaskStarted{Name: t.DisplayName(), Handler: handler})
+	outcomes := make([]Outcome, len(hosts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.r.opts.Forks)
+	for i, h := range hosts {
+		g.Go(func() error {
+			o := b.r.exec.Execute(gctx, h, t, func(hr HostResult) { b.r.emit(hr) })
+			outcomes[i] = o
+			if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
+				b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	var failed []string
+	fatal := t.AnyErrorsFatal.Value || b.play.AnyErrorsFatal.Value
+	for i, h := range hosts {
+		o := outcomes[i]
+		b.st.record(h, o, rescuable)
+		b.mu.Lock()
+		switch {
+		case o.Status == StatusUnreachable:
+			b.unreachable[h] = true
+			failed = append(failed, h)
+		case o.Status == StatusFailed && !o.Ignored:
+			b.anyFailure = true
+			failed = append(failed, h)
+			if !rescuable {
+				b.failed[h] = true
+			}
+		case o.Status == StatusChanged:
+			for _, name := range t.Notify {
+				if b.notified[name] == nil {
+					b.notified[name] = map[string]bool{}
+				}
+				b.notified[name][h] = true
+			}
+		}
+		b.mu.Unlock()
+	}
+	b.afterTask(failed, fatal && !rescuable)
+	return failed
+}
+
+// afterTask applies any_errors_fatal and max_fail_percentage once a task has finished on
+// every host, and announces when no host is left.
+func (b *batchRun) afterTask(failed []string, fatal bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if fatal && len(failed) > 0 {
+		for _, h := range b.hosts {
+			if !b.unreachable[h] {
+				b.failed[h] = true
+			}
+		}
+		b.broken = true
+	}
+	if p := b.play.MaxFailPercentage; p != nil && !b.broken {
+		if float64(len(b.failed))/float64(len(b.hosts)) > *p/100 {
+			for _, h := range b.hosts {
+				if !b.unreachable[h] {
+					b.failed[h] = true
+				}
+			}
+			b.broken = true
+			b.r.emit(NoHostsLeft{})
+		}
+	}
+	if b.broken && len(b.failed)+len(b.unreachable) >= len(b.hosts) {
+		b.r.emit(NoHostsLeft{})
+	}
+}
+
+// flushHandlers runs, in the order they are defined, the handlers notified on hosts that
+// are still in play.
+func (b *batchRun) flushHandlers(ctx context.Context) {
+	for _, h := range b.play.Handlers {
+		if b.stopped(ctx) {
+			return
+		}
+		var hosts []string
+		live := b.live()
+		b.mu.Lock()
+		for _, host := range live {
+			for _, key := range append([]string{h.Name}, h.Listen...) {
+				if b.notified[key][host] {
+					hosts = append(hosts, host)
+					break
+				}
+			}
+		}
+		for _, key := range append([]string{h.Name}, h.Listen...) {
+			for _, host := range hosts {
+				delete(b.notified[key], host)
+			}
+		}
+		b.mu.Unlock()
+		if len(hosts) > 0 {
+			b.runTask(ctx, hosts, h, false, true)
+		}
+	}
+}
+
+// meta carries out the meta actions that steer the strategy.
+func (b *batchRun) meta(ctx context.Context, t *playbooks.Task) {
+	switch t.Args["_raw_params"] {
+	case "flush_handlers":
+		b.flushHandlers(ctx)
+	}
+}

@@ -1,0 +1,102 @@
+package rollout
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/kpxdev/kpx/playbooks"
+)
+
+// Options configure a Runner.
+type Options struct {
+	// Forks bounds how many hosts run a task at once; 0 means 5, Ansible's default.
+	Forks int
+	// Emit receives every event, one at a time; nil discards them.
+	Emit func(Event)
+}
+
+// HostResolver returns the hosts a play targets, in order.
+type HostResolver func(play *playbooks.Play) ([]string, error)
+
+// Runner runs playbooks with Ansible's linear strategy: every host of a batch runs a task
+// before any host runs the next one.
+type Runner struct {
+	exec   Executor
+	hosts  HostResolver
+	opts   Options
+	emitMu sync.Mutex
+}
+
+// NewRunner returns a Runner that carries out tasks with exec on the hosts resolve gives.
+func NewRunner(exec Executor, resolve HostResolver, opts Options) *Runner {
+	if opts.Forks <= 0 {
+		opts.Forks = 5
+	}
+	return &Runner{exec: exec, hosts: resolve, opts: opts}
+}
+
+func (r *Runner) emit(ev Event) {
+	if r.opts.Emit == nil {
+		return
+	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.opts.Emit(ev)
+}
+
+// Run runs every play of pb and returns the recap. Hosts that fail or cannot be reached
+// in a play take no part in later plays; a batch in which every host fails, or that trips
+// any_errors_fatal or max_fail_percentage, ends the run, as in ansible-playbook.
+func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, error) {
+	st := newStats()
+	out := map[string]bool{} // failed or unreachable in an earlier play
+	for _, play := range pb.Plays {
+		hosts, err := r.hosts(play)
+		if err != nil {
+			return RunFinished{}, err
+		}
+		var live []string
+		for _, h := range hosts {
+			if !out[h] {
+				live = append(live, h)
+			}
+		}
+		if len(live) == 0 {
+			r.emit(PlayStarted{Name: playName(play)})
+			r.emit(NoHostsMatched{})
+			continue
+		}
+		stop := false
+		batches := playbooks.Batches(live, play.Serial)
+		for i, batch := range batches {
+			b := newBatchRun(r, play, batch, st)
+			r.emit(PlayStarted{Name: playName(play), Batch: batch, Wave: i + 1, Waves: len(batches)})
+			b.run(ctx)
+			for h := range b.failed {
+				out[h] = true
+			}
+			for h := range b.unreachable {
+				out[h] = true
+			}
+			if b.broken || len(b.failed)+len(b.unreachable) >= len(batch) || ctx.Err() != nil {
+				stop = true
+				break
+			}
+		}
+		if stop {
+			break
+		}
+	}
+	fin := st.snapshot()
+	r.emit(fin)
+	return fin, ctx.Err()
+}
+
+// playName is what Ansible shows in PLAY [...]: the name, or the host patterns.
+func playName(p *playbooks.Play) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return strings.Join(p.Hosts, ",")
+}

@@ -1,0 +1,199 @@
+package rollout_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpxdev/kpx/internal/testfleet"
+	"github.com/kpxdev/kpx/playbooks"
+	"github.com/kpxdev/kpx/report"
+	"github.com/kpxdev/kpx/rollout"
+)
+
+const strategyDir = "../testdata/rollout/strategy"
+
+// condExec is a test Executor: every task is `command: "true"`, and its outcome on a host
+// follows from its when, failed_when and changed_when, written in a fixed form that this
+// executor evaluates (inventory_hostname compared with names, or a boolean). Ansible
+// evaluates the same conditions, so both tools see the same outcomes and differ only in
+// what their strategies make of them.
+type condExec struct{}
+
+var (
+	inList = regexp.MustCompile(`^inventory_hostname (not in|in) \[(.*)\]$`)
+	equals = regexp.MustCompile(`^inventory_hostname (==|!=) '([^']*)'$`)
+)
+
+func holds(cond, host string) bool {
+	cond = strings.TrimSpace(cond)
+	switch strings.ToLower(cond) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if m := inList.FindStringSubmatch(cond); m != nil {
+		var names []string
+		for _, n := range strings.Split(m[2], ",") {
+			names = append(names, strings.Trim(strings.TrimSpace(n), "'"))
+		}
+		return slices.Contains(names, host) == (m[1] == "in")
+	}
+	if m := equals.FindStringSubmatch(cond); m != nil {
+		return (host == m[2]) == (m[1] == "==")
+	}
+	panic("condExec cannot evaluate " + cond)
+}
+
+func allHold(conds []string, host string, empty bool) bool {
+	if len(conds) == 0 {
+		return empty
+	}
+	for _, c := range conds {
+		if !holds(c, host) {
+			return false
+		}
+	}
+	return true
+}
+
+func (condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ func(rollout.HostResult)) rollout.Outcome {
+	if !allHold(t.When, host, true) {
+		return rollout.Outcome{Status: rollout.StatusSkipped, Result: map[string]any{"changed": false, "skip_reason": "Conditional result was False"}}
+	}
+	changed := allHold(t.ChangedWhen, host, t.Module != "setup")
+	res := map[string]any{"changed": changed, "rc": 0}
+	if allHold(t.FailedWhen, host, false) {
+		res["failed"] = true
+		return rollout.Outcome{Status: rollout.StatusFailed, Result: res, Ignored: t.IgnoreErrors.Value}
+	}
+	if changed {
+		return rollout.Outcome{Status: rollout.StatusChanged, Result: res}
+	}
+	return rollout.Outcome{Status: rollout.StatusOK, Result: res}
+}
+
+// iniGroups reads the scenario inventory: groups and their hosts, in order.
+func iniGroups(t *testing.T) (all []string, groups map[string][]string) {
+	f, err := os.Open(filepath.Join(strategyDir, "inventory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	groups = map[string][]string{}
+	group := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			group = strings.Trim(line, "[]")
+			continue
+		}
+		if line != "" {
+			h := strings.Fields(line)[0]
+			groups[group] = append(groups[group], h)
+			all = append(all, h)
+		}
+	}
+	return all, groups
+}
+
+// resolver understands the patterns the scenarios use: all, a group, and a:&b.
+func resolver(t *testing.T) rollout.HostResolver {
+	all, groups := iniGroups(t)
+	groups["all"] = all
+	return func(p *playbooks.Play) ([]string, error) {
+		pattern := strings.Join(p.Hosts, ",")
+		if a, b, ok := strings.Cut(pattern, ":&"); ok {
+			var out []string
+			for _, h := range groups[a] {
+				if slices.Contains(groups[b], h) {
+					out = append(out, h)
+				}
+			}
+			return out, nil
+		}
+		hosts, ok := groups[pattern]
+		if !ok {
+			return nil, fmt.Errorf("test resolver: unknown pattern %q", pattern)
+		}
+		return hosts, nil
+	}
+}
+
+var fatalJSON = regexp.MustCompile(`(?m)^(fatal: \[[^\]]+\]: FAILED!) => .*$`)
+
+func normalizeOutput(s string) string {
+	s = fatalJSON.ReplaceAllString(s, "$1")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "[WARNING]") || strings.HasPrefix(l, "skipping: no hosts matched") {
+			continue
+		}
+		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestStrategyMatchesAnsible runs every scenario under testdata/rollout/strategy with the
+// real ansible-playbook (one fork, so its order is fixed) and with kpx's strategy, and
+// requires the same output, line for line, and the same exit status.
+func TestStrategyMatchesAnsible(t *testing.T) {
+	ansible := testfleet.RequireTool(t, "ansible-playbook")
+	files, _ := filepath.Glob(filepath.Join(strategyDir, "*.yml"))
+	if len(files) == 0 {
+		t.Fatal("no scenarios")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", "inventory", filepath.Base(file))
+			cmd.Dir = strategyDir
+			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
+			want, err := cmd.Output()
+			wantCode := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				wantCode = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+
+			pb, err := playbooks.Load(file, playbooks.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			p := report.NewPlain(&got, 0)
+			r := rollout.NewRunner(condExec{}, resolver(t), rollout.Options{Forks: 1, Emit: p.Handle})
+			fin, err := r.Run(ctx, pb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, w := normalizeOutput(got.String()), normalizeOutput(string(want))
+			if src, _ := os.ReadFile(file); strings.HasPrefix(string(src), "# kpx-diverges:") {
+				// The file says why kpx's output differs; the recap must still agree.
+				g, w = g[strings.Index(g, "PLAY RECAP"):], w[strings.Index(w, "PLAY RECAP"):]
+			}
+			if g != w {
+				t.Errorf("kpx and ansible-playbook differ\n--- kpx\n%s\n--- ansible-playbook\n%s", g, w)
+			}
+			if code := fin.ExitCode(); code != wantCode {
+				t.Errorf("exit code %d, ansible-playbook %d", code, wantCode)
+			}
+		})
+	}
+}
