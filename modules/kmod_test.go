@@ -95,10 +95,10 @@ func TestReadKernelModuleRefusesOthers(t *testing.T) {
 	xz := filepath.Join(dir, "x.ko.xz")
 	os.WriteFile(xz, []byte{0xfd, '7', 'z'}, 0o644)
 	for path, want := range map[string]string{
-		text:    "not a kernel module",
-		noInfo:  "no .modinfo section",
-		noMagic: "has no vermagic",
-		xz:      "xz-compressed modules are not supported",
+		text:                             "not a kernel module",
+		noInfo:                           "no .modinfo section",
+		noMagic:                          "has no vermagic",
+		xz:                               "xz-compressed modules are not supported",
 		filepath.Join(dir, "missing.ko"): "no such file",
 	} {
 		if _, err := ReadKernelModule(path); err == nil || !strings.Contains(err.Error(), want) {
