@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kpxdev/kpx/internal/pyvalue"
 )
 
 // Type is the kind of value an argument takes.
@@ -229,48 +231,9 @@ func (a Arg) typeOK(v any) bool {
 }
 
 // AnsibleBool reads a boolean as Ansible's boolean() does.
-func AnsibleBool(v any) (bool, bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case int:
-		if v == 0 || v == 1 {
-			return v == 1, true
-		}
-	case float64:
-		if v == 0 || v == 1 {
-			return v == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "y", "yes", "on", "1", "true", "t":
-			return true, true
-		case "n", "no", "off", "0", "false", "f":
-			return false, true
-		}
-	}
-	return false, false
-}
+func AnsibleBool(v any) (bool, bool) { return pyvalue.Bool(v) }
 
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
-	}
-	return fmt.Sprintf("%T", v)
-}
+func typeName(v any) string { return pyvalue.TypeName(v) }
 
 func isTemplate(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%")

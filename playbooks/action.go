@@ -1,11 +1,12 @@
 package playbooks
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kpxdev/kpx/internal/pyvalue"
 )
 
 // ModuleChecker is what the loader needs to know about modules: whether a name is one, and
@@ -153,7 +154,7 @@ func (l *loader) moduleArgs(n *yaml.Node, module string) (map[string]any, error)
 			}
 			return args, nil
 		}
-		return nil, l.errAt(n, "%s: unexpected argument of type %s; give a mapping or key=value text", module, pyTypeName(v))
+		return nil, l.errAt(n, "%s: unexpected argument of type %s; give a mapping or key=value text", module, pyvalue.TypeName(v))
 	default:
 		return nil, l.errAt(n, "%s: arguments must be a mapping or key=value text, got a %s", module, kindName(n))
 	}
@@ -199,17 +200,4 @@ func (l *loader) checkRawParams(f *fields, t *Task) error {
 func (l *loader) valueOf(n *yaml.Node) (any, error) {
 	f := &fields{file: l.file, node: n, value: map[string]*yaml.Node{"": n}}
 	return l.value(f, "")
-}
-
-func pyTypeName(v any) string {
-	switch v.(type) {
-	case bool:
-		return "bool"
-	case int:
-		return "int"
-	case float64:
-		return "float"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
 }

@@ -2,12 +2,12 @@ package playbooks
 
 import (
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kpxdev/kpx/internal/pyvalue"
 	"github.com/kpxdev/kpx/internal/yaml11"
 )
 
@@ -90,28 +90,16 @@ func (l *loader) str(f *fields, k string) (string, error) {
 	if err != nil {
 		return "", l.errAt(n, "%s: %v", k, err)
 	}
-	return pyStr(v), nil
+	return keywordString(v), nil
 }
 
-// pyStr writes a scalar value as Python's str() does.
-func pyStr(v any) string {
-	switch v := v.(type) {
-	case nil:
+// keywordString writes a scalar keyword value as Python's str() does; an empty value (None)
+// is the empty string.
+func keywordString(v any) string {
+	if v == nil {
 		return ""
-	case bool:
-		if v {
-			return "True"
-		}
-		return "False"
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case *big.Int:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
 	}
+	return pyvalue.Str(v)
 }
 
 // strList reads a keyword that takes one string or a list of strings (tags, notify, when).
@@ -143,7 +131,7 @@ func (l *loader) strList(f *fields, k string, split bool) ([]string, error) {
 		if err != nil {
 			return nil, l.errAt(it, "%s: %v", k, err)
 		}
-		s := pyStr(v)
+		s := keywordString(v)
 		if split && n.Kind == yaml.ScalarNode {
 			for _, part := range strings.Split(s, ",") {
 				if part = strings.TrimSpace(part); part != "" {
@@ -182,34 +170,11 @@ func (l *loader) flag(f *fields, k string) (Flag, error) {
 	if s, ok := v.(string); ok && isTemplate(s) {
 		return Flag{Set: true, Expr: s}, nil
 	}
-	b, ok := ansibleBool(v)
+	b, ok := pyvalue.Bool(v)
 	if !ok {
-		return Flag{}, l.errAt(n, "%s: %q is not a valid boolean; valid booleans include yes, no, true, false, on, off, 1, 0", k, pyStr(v))
+		return Flag{}, l.errAt(n, "%s: %q is not a valid boolean; valid booleans include yes, no, true, false, on, off, 1, 0", k, keywordString(v))
 	}
 	return Flag{Set: true, Value: b}, nil
-}
-
-func ansibleBool(v any) (bool, bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case int:
-		if v == 0 || v == 1 {
-			return v == 1, true
-		}
-	case float64:
-		if v == 0 || v == 1 {
-			return v == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "y", "yes", "on", "1", "true", "t":
-			return true, true
-		case "n", "no", "off", "0", "false", "f":
-			return false, true
-		}
-	}
-	return false, false
 }
 
 // Int is an integer keyword (retries, delay): unset, a literal, or a template.

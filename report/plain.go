@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kpxdev/kpx/internal/pyvalue"
 	"github.com/kpxdev/kpx/rollout"
 )
 
@@ -79,18 +80,18 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 	res := cleanResult(ev.Action, ev.Result)
 	switch ev.Status {
 	case rollout.StatusFailed:
-		p.printf("fatal: [%s]: FAILED!%s => %s\n", host, item, dumpJSON(res, p.indent(ev.Result)))
+		p.printf("fatal: [%s]: FAILED!%s => %s\n", host, item, pyvalue.JSON(res, p.indent(ev.Result)))
 		if ev.Ignored {
 			p.printf("...ignoring\n")
 		}
 	case rollout.StatusUnreachable:
-		p.printf("fatal: [%s]: UNREACHABLE!%s => %s\n", host, item, dumpJSON(res, p.indent(ev.Result)))
+		p.printf("fatal: [%s]: UNREACHABLE!%s => %s\n", host, item, pyvalue.JSON(res, p.indent(ev.Result)))
 	case rollout.StatusSkipped:
 		p.printf("skipping: [%s]%s\n", host, item)
 	default:
 		p.printf("%s: [%s]%s", ev.Status, host, item)
 		if p.showResult(ev.Result) {
-			p.printf(" => %s", dumpJSON(res, p.indent(ev.Result)))
+			p.printf(" => %s", pyvalue.JSON(res, p.indent(ev.Result)))
 		}
 		p.printf("\n")
 	}
@@ -118,7 +119,7 @@ func itemLabel(ev rollout.HostResult) string {
 	case string:
 		return it
 	default:
-		return pyRepr(it)
+		return pyvalue.Repr(it)
 	}
 }
 

@@ -14,8 +14,6 @@ import (
 	"github.com/kpxdev/kpx/rollout"
 )
 
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
 // basicEvents are the events of testdata/report/basic/play.yml run with one fork, as the
 // engine reports them.
 func basicEvents() []rollout.Event {

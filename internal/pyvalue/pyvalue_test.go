@@ -1,6 +1,7 @@
-package report
+package pyvalue
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os/exec"
@@ -42,7 +43,7 @@ func TestPythonCompatibleWriters(t *testing.T) {
 	}
 	payload, _ := json.Marshal(in)
 	cmd := exec.Command("/usr/bin/python3", "-c", pyOracle)
-	cmd.Stdin = bytesReader(payload)
+	cmd.Stdin = bytes.NewReader(payload)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("python: %v", err)
@@ -52,17 +53,38 @@ func TestPythonCompatibleWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range pyValues {
-		if got := dumpJSON(v, 0); got != want[i][0] {
-			t.Errorf("dumpJSON(%#v) = %s, python %s", v, got, want[i][0])
+		if got := JSON(v, 0); got != want[i][0] {
+			t.Errorf("JSON(%#v) = %s, python %s", v, got, want[i][0])
 		}
-		if got := dumpJSON(v, 4); got != want[i][1] {
-			t.Errorf("dumpJSON(%#v, 4) = %s, python %s", v, got, want[i][1])
+		if got := JSON(v, 4); got != want[i][1] {
+			t.Errorf("JSON(%#v, 4) = %s, python %s", v, got, want[i][1])
 		}
 		if _, isStr := v.(string); isStr {
 			continue // str() of a string is the string itself; repr is tested through containers
 		}
-		if got := pyRepr(v); got != want[i][2] {
-			t.Errorf("pyRepr(%#v) = %s, python %s", v, got, want[i][2])
+		if got := Repr(v); got != want[i][2] {
+			t.Errorf("Repr(%#v) = %s, python %s", v, got, want[i][2])
+		}
+	}
+}
+
+func TestStrAndBool(t *testing.T) {
+	for v, want := range map[any]string{"text": "text", 1.0: "1.0", true: "True", 3: "3"} {
+		if got := Str(v); got != want {
+			t.Errorf("Str(%#v) = %q, want %q", v, got, want)
+		}
+	}
+	if Str(nil) != "None" || Str([]any{"a"}) != "['a']" {
+		t.Error("Str of None or a list")
+	}
+	for _, v := range []any{"Yes", " on ", "T", 1, true, 1.0} {
+		if b, ok := Bool(v); !b || !ok {
+			t.Errorf("Bool(%#v) = %v, %v", v, b, ok)
+		}
+	}
+	for _, v := range []any{"maybe", 2, nil, []any{}} {
+		if _, ok := Bool(v); ok {
+			t.Errorf("Bool(%#v) accepted", v)
 		}
 	}
 }

@@ -1,4 +1,8 @@
-package report
+// Package pyvalue writes values the way Python, and so Ansible, spells them: str(), repr(),
+// json.dumps(sort_keys=True), and reads booleans the way Ansible's boolean() does. Output
+// that operators compare with Ansible's, and templates that Ansible users wrote, depend on
+// these spellings.
+package pyvalue
 
 import (
 	"fmt"
@@ -10,9 +14,9 @@ import (
 	"unicode/utf8"
 )
 
-// dumpJSON writes v as Python's json.dumps(v, sort_keys=True, ensure_ascii=False,
+// JSON writes v as Python's json.dumps(v, sort_keys=True, ensure_ascii=False,
 // indent=indent) does; indent 0 means one line with ", " and ": " separators.
-func dumpJSON(v any, indent int) string {
+func JSON(v any, indent int) string {
 	var b strings.Builder
 	writeJSON(&b, v, indent, 0)
 	return b.String()
@@ -181,8 +185,8 @@ func pyFloat(f float64, nan string) string {
 	return s
 }
 
-// pyRepr writes v as Python's str() of a container would: ['a', 1, True], {'k': None}.
-func pyRepr(v any) string {
+// Repr writes v as Python's repr() would: ['a', 1, True], {'k': None}, 'text'.
+func Repr(v any) string {
 	var b strings.Builder
 	writeRepr(&b, v)
 	return b.String()
@@ -252,4 +256,59 @@ func reprString(s string) string {
 	}
 	b.WriteByte(q)
 	return b.String()
+}
+
+// Str writes v as Python's str() would: strings as they are, None, True, 1.0, and
+// containers as their repr.
+func Str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return Repr(v)
+}
+
+// Bool reads v as Ansible's boolean() does: true/false, yes/no, on/off, y/n, t/f, 1/0 in
+// any case. ok is false for anything else.
+func Bool(v any) (b, ok bool) {
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case int:
+		if v == 0 || v == 1 {
+			return v == 1, true
+		}
+	case float64:
+		if v == 0 || v == 1 {
+			return v == 1, true
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "y", "yes", "on", "1", "true", "t":
+			return true, true
+		case "n", "no", "off", "0", "false", "f":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// TypeName is the Python type name of v, as Ansible's messages show it.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case int, int64, *big.Int:
+		return "int"
+	case float64:
+		return "float"
+	case string:
+		return "str"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
 }
