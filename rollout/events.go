@@ -73,16 +73,16 @@ func (NoHostsMatched) isEvent() {}
 func (Warning) isEvent()        {}
 func (RunFinished) isEvent()    {}
 
-// ExitCode is ansible-playbook's exit status for a run with these stats: 2 when a host
-// failed, 4 when a host could not be reached (and none failed), else 0.
+// ExitCode is ansible-playbook's exit status for a run with these stats: 4 when a host
+// could not be reached (even if others failed), else 2 when a host failed, else 0.
 func (f RunFinished) ExitCode() int {
 	code := 0
 	for _, s := range f.Stats {
-		if s.Failed > 0 {
-			return 2
-		}
 		if s.Unreachable > 0 {
-			code = 4
+			return 4
+		}
+		if s.Failed > 0 {
+			code = 2
 		}
 	}
 	return code

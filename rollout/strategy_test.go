@@ -23,12 +23,36 @@ import (
 
 const strategyDir = "../testdata/rollout/strategy"
 
+// scenarioInventory is the scenario's own inventory (NAME.inventory) or the shared one.
+func scenarioInventory(file string) string {
+	own := strings.TrimSuffix(file, ".yml") + ".inventory"
+	if _, err := os.Stat(own); err == nil {
+		return filepath.Base(own)
+	}
+	return "inventory"
+}
+
+// unreachableHosts are the hosts a scenario inventory points at a closed port.
+func unreachableHosts(t *testing.T, inventory string) map[string]bool {
+	data, err := os.ReadFile(filepath.Join(strategyDir, inventory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "ansible_port=9 ") {
+			out[strings.Fields(line)[0]] = true
+		}
+	}
+	return out
+}
+
 // condExec is a test Executor: every task is `command: "true"`, and its outcome on a host
 // follows from its when, failed_when and changed_when, written in a fixed form that this
 // executor evaluates (inventory_hostname compared with names, or a boolean). Ansible
 // evaluates the same conditions, so both tools see the same outcomes and differ only in
 // what their strategies make of them.
-type condExec struct{}
+type condExec struct{ unreachable map[string]bool }
 
 var (
 	inList = regexp.MustCompile(`^inventory_hostname (not in|in) \[(.*)\]$`)
@@ -68,7 +92,10 @@ func allHold(conds []string, host string, empty bool) bool {
 	return true
 }
 
-func (condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ func(rollout.HostResult)) rollout.Outcome {
+func (c condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ func(rollout.HostResult)) rollout.Outcome {
+	if c.unreachable[host] {
+		return rollout.Outcome{Status: rollout.StatusUnreachable, Result: map[string]any{"changed": false, "unreachable": true, "msg": "connection refused"}}
+	}
 	if !allHold(t.When, host, true) {
 		return rollout.Outcome{Status: rollout.StatusSkipped, Result: map[string]any{"changed": false, "skip_reason": "Conditional result was False"}}
 	}
@@ -85,8 +112,8 @@ func (condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ fun
 }
 
 // iniGroups reads the scenario inventory: groups and their hosts, in order.
-func iniGroups(t *testing.T) (all []string, groups map[string][]string) {
-	f, err := os.Open(filepath.Join(strategyDir, "inventory"))
+func iniGroups(t *testing.T, inventory string) (all []string, groups map[string][]string) {
+	f, err := os.Open(filepath.Join(strategyDir, inventory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +137,8 @@ func iniGroups(t *testing.T) (all []string, groups map[string][]string) {
 }
 
 // resolver understands the patterns the scenarios use: all, a group, and a:&b.
-func resolver(t *testing.T) rollout.HostResolver {
-	all, groups := iniGroups(t)
+func resolver(t *testing.T, inventory string) rollout.HostResolver {
+	all, groups := iniGroups(t, inventory)
 	groups["all"] = all
 	return func(p *playbooks.Play) ([]string, error) {
 		pattern := strings.Join(p.Hosts, ",")
@@ -132,7 +159,7 @@ func resolver(t *testing.T) rollout.HostResolver {
 	}
 }
 
-var fatalJSON = regexp.MustCompile(`(?m)^(fatal: \[[^\]]+\]: FAILED!) => .*$`)
+var fatalJSON = regexp.MustCompile(`(?m)^(fatal: \[[^\]]+\]: (FAILED|UNREACHABLE)!) => .*$`)
 
 func normalizeOutput(s string) string {
 	s = fatalJSON.ReplaceAllString(s, "$1")
@@ -160,7 +187,8 @@ func TestStrategyMatchesAnsible(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", "inventory", filepath.Base(file))
+			inventory := scenarioInventory(file)
+			cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", inventory, filepath.Base(file))
 			cmd.Dir = strategyDir
 			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
 			want, err := cmd.Output()
@@ -178,7 +206,8 @@ func TestStrategyMatchesAnsible(t *testing.T) {
 			}
 			var got bytes.Buffer
 			p := report.NewPlain(&got, 0)
-			r := rollout.NewRunner(condExec{}, resolver(t), rollout.Options{Forks: 1, Emit: p.Handle})
+			exec := condExec{unreachable: unreachableHosts(t, inventory)}
+			r := rollout.NewRunner(exec, resolver(t, inventory), rollout.Options{Forks: 1, Emit: p.Handle})
 			fin, err := r.Run(ctx, pb)
 			if err != nil {
 				t.Fatal(err)
