@@ -57,6 +57,8 @@ func (p *Plain) Handle(ev rollout.Event) {
 		}
 	case rollout.HostResult:
 		p.hostResult(ev)
+	case rollout.TaskRetry:
+		p.printf("FAILED - RETRYING: [%s]: %s (%d retries left).\n", ev.Host, ev.Task, ev.Left)
 	case rollout.NoHostsLeft:
 		p.banner("NO MORE HOSTS LEFT")
 	case rollout.NoHostsMatched:
@@ -128,7 +130,7 @@ func itemLabel(ev rollout.HostResult) string {
 func cleanResult(action string, r map[string]any) map[string]any {
 	out := make(map[string]any, len(r))
 	for k, v := range r {
-		if strings.HasPrefix(k, "_ansible_") || k == "invocation" || k == "exception" || k == "diff" {
+		if strings.HasPrefix(k, "_ansible_") || k == "invocation" || k == "exception" || k == "diff" || k == "failed" {
 			continue
 		}
 		out[k] = v

@@ -13,7 +13,7 @@ import (
 
 type nopExec struct{}
 
-func (nopExec) Execute(context.Context, string, *playbooks.Task, func(rollout.HostResult)) rollout.Outcome {
+func (nopExec) Execute(context.Context, string, *playbooks.Task, func(rollout.Event)) rollout.Outcome {
 	return rollout.Outcome{Status: rollout.StatusOK, Result: map[string]any{"changed": false}}
 }
 

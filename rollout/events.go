@@ -44,6 +44,13 @@ type HostResult struct {
 	Delegated string // the host the task was delegated to, if any
 }
 
+// TaskRetry: a task's `until` did not hold yet; it runs again.
+type TaskRetry struct {
+	Host string
+	Task string
+	Left int // retries left
+}
+
 // NoHostsLeft: every host of the batch has failed; the play stops.
 type NoHostsLeft struct{}
 
@@ -69,6 +76,7 @@ func (PlayStarted) isEvent()    {}
 func (TaskStarted) isEvent()    {}
 func (HostResult) isEvent()     {}
 func (NoHostsLeft) isEvent()    {}
+func (TaskRetry) isEvent()      {}
 func (NoHostsMatched) isEvent() {}
 func (Warning) isEvent()        {}
 func (RunFinished) isEvent()    {}

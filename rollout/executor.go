@@ -10,9 +10,9 @@ import (
 // and module call. The strategy decides which hosts run which task, and when; it never
 // looks inside a task's execution.
 type Executor interface {
-	// Execute runs task on host. Per-item results of a loop are passed to emit as they
-	// come; the returned Outcome is the task's overall result on the host.
-	Execute(ctx context.Context, host string, task *playbooks.Task, emit func(HostResult)) Outcome
+	// Execute runs task on host. Events on the way (a loop item's result, a retry) are
+	// passed to emit as they happen; the returned Outcome is the task's overall result.
+	Execute(ctx context.Context, host string, task *playbooks.Task, emit func(Event)) Outcome
 }
 
 // Outcome is a task's overall result on one host.

@@ -127,7 +127,7 @@ func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Tas
 	g.SetLimit(b.r.opts.Forks)
 	for i, h := range hosts {
 		g.Go(func() error {
-			o := b.r.exec.Execute(gctx, h, t, func(hr HostResult) { b.r.emit(hr) })
+			o := b.r.exec.Execute(gctx, h, t, b.r.emit)
 			outcomes[i] = o
 			if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
 				b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -18,6 +19,12 @@ type Options struct {
 
 // HostResolver returns the hosts a play targets, in order.
 type HostResolver func(play *playbooks.Play) ([]string, error)
+
+// PlayAware is implemented by executors that need to know the play and batch the next
+// tasks belong to (TaskExecutor does: play vars, vars_files, magic variables).
+type PlayAware interface {
+	PlayStarted(play *playbooks.Play, hosts, batch []string) error
+}
 
 // Runner runs playbooks with Ansible's linear strategy: every host of a batch runs a task
 // before any host runs the next one.
@@ -70,6 +77,11 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 		stop := false
 		batches := playbooks.Batches(live, play.Serial)
 		for i, batch := range batches {
+			if pa, ok := r.exec.(PlayAware); ok {
+				if err := pa.PlayStarted(play, live, batch); err != nil {
+					return RunFinished{}, fmt.Errorf("play %q: %w", playName(play), err)
+				}
+			}
 			b := newBatchRun(r, play, batch, st)
 			r.emit(PlayStarted{Name: playName(play), Batch: batch, Wave: i + 1, Waves: len(batches)})
 			b.run(ctx)

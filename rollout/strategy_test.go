@@ -92,7 +92,7 @@ func allHold(conds []string, host string, empty bool) bool {
 	return true
 }
 
-func (c condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ func(rollout.HostResult)) rollout.Outcome {
+func (c condExec) Execute(_ context.Context, host string, t *playbooks.Task, _ func(rollout.Event)) rollout.Outcome {
 	if c.unreachable[host] {
 		return rollout.Outcome{Status: rollout.StatusUnreachable, Result: map[string]any{"changed": false, "unreachable": true, "msg": "connection refused"}}
 	}
