@@ -57,6 +57,8 @@ func (p *Plain) Handle(ev rollout.Event) {
 		}
 	case rollout.HostResult:
 		p.hostResult(ev)
+	case rollout.Included:
+		p.printf("included: %s for %s\n", ev.File, strings.Join(ev.Hosts, ", "))
 	case rollout.TaskRetry:
 		p.printf("FAILED - RETRYING: [%s]: %s (%d retries left).\n", ev.Host, ev.Task, ev.Left)
 	case rollout.NoHostsLeft:

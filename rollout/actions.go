@@ -41,6 +41,11 @@ func (e *TaskExecutor) action(ctx context.Context, host string, t *playbooks.Tas
 		return e.setFact(host, args)
 	case "pause":
 		return pause(ctx, args)
+	case "include_tasks":
+		if len(t.Included) == 0 && t.Args["_raw_params"] != nil && playbooks.IsTemplate(pyvalue.Str(t.Args["_raw_params"])) {
+			return nil, fmt.Errorf("include_tasks with a templated file name is not supported yet")
+		}
+		return map[string]any{"changed": false, "include": args["_raw_params"], "include_args": map[string]any{}}, nil
 	}
 	mod, ok := modules.Remote(t.Module)
 	if !ok {

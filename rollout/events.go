@@ -44,6 +44,12 @@ type HostResult struct {
 	Delegated string // the host the task was delegated to, if any
 }
 
+// Included: an include_tasks brought a file's tasks in for these hosts.
+type Included struct {
+	File  string
+	Hosts []string
+}
+
 // TaskRetry: a task's `until` did not hold yet; it runs again.
 type TaskRetry struct {
 	Host string
@@ -77,6 +83,7 @@ func (TaskStarted) isEvent()    {}
 func (HostResult) isEvent()     {}
 func (NoHostsLeft) isEvent()    {}
 func (TaskRetry) isEvent()      {}
+func (Included) isEvent()       {}
 func (NoHostsMatched) isEvent() {}
 func (Warning) isEvent()        {}
 func (RunFinished) isEvent()    {}

@@ -83,11 +83,40 @@ func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playboo
 		} else if t.Module == "meta" {
 			b.meta(ctx, t)
 			continue
+		} else if t.Module == "include_tasks" {
+			f = b.runInclude(ctx, active, t, rescuable)
 		} else {
 			f = b.runTask(ctx, active, t, rescuable, false)
 		}
 		failed = append(failed, f...)
 		active = slices.DeleteFunc(active, func(h string) bool { return slices.Contains(f, h) })
+	}
+	return failed
+}
+
+// runInclude runs an include_tasks: its conditions decide, host by host, who runs the
+// included tasks, which then run like a block of the task list.
+func (b *batchRun) runInclude(ctx context.Context, hosts []string, t *playbooks.Task, rescuable bool) []string {
+	b.r.emit(TaskStarted{Name: t.DisplayName()})
+	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
+		if o.Status != StatusOK && o.Status != StatusChanged {
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
+		}
+	})
+	var in, failed []string
+	for i, h := range hosts {
+		o := outcomes[i]
+		if o.Status == StatusOK || o.Status == StatusChanged {
+			in = append(in, h)
+			b.st.record(h, o, rescuable)
+			continue
+		}
+		b.st.record(h, o, rescuable)
+		failed = append(failed, b.account(h, t, o, rescuable)...)
+	}
+	if len(in) > 0 && len(t.Included) > 0 {
+		b.r.emit(Included{File: t.Included[0].Pos.File, Hosts: in})
+		failed = append(failed, b.runList(ctx, in, t.Included, rescuable)...)
 	}
 	return failed
 }
@@ -122,49 +151,62 @@ func (b *batchRun) runBlock(ctx context.Context, hosts []string, t *playbooks.Ta
 // failure means. It returns the hosts that failed or became unreachable.
 func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Task, rescuable, handler bool) []string {
 	b.r.emit(TaskStarted{Name: t.DisplayName(), Handler: handler})
+	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
+		if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
+		}
+	})
+	var failed []string
+	for i, h := range hosts {
+		b.st.record(h, outcomes[i], rescuable)
+		failed = append(failed, b.account(h, t, outcomes[i], rescuable)...)
+	}
+	b.afterTask(failed, (t.AnyErrorsFatal.Value || b.play.AnyErrorsFatal.Value) && !rescuable)
+	return failed
+}
+
+// execute runs t on hosts, at most forks at a time, and returns their outcomes in host
+// order; done is called with each outcome as soon as its host finishes.
+func (b *batchRun) execute(ctx context.Context, hosts []string, t *playbooks.Task, done func(string, Outcome)) []Outcome {
 	outcomes := make([]Outcome, len(hosts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.r.opts.Forks)
 	for i, h := range hosts {
 		g.Go(func() error {
-			o := b.r.exec.Execute(gctx, h, t, b.r.emit)
-			outcomes[i] = o
-			if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
-				b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
-			}
+			outcomes[i] = b.r.exec.Execute(gctx, h, t, b.r.emit)
+			done(h, outcomes[i])
 			return nil
 		})
 	}
 	_ = g.Wait()
+	return outcomes
+}
 
-	var failed []string
-	fatal := t.AnyErrorsFatal.Value || b.play.AnyErrorsFatal.Value
-	for i, h := range hosts {
-		o := outcomes[i]
-		b.st.record(h, o, rescuable)
-		b.mu.Lock()
-		switch {
-		case o.Status == StatusUnreachable:
-			b.unreachable[h] = true
-			failed = append(failed, h)
-		case o.Status == StatusFailed && !o.Ignored:
-			b.anyFailure = true
-			failed = append(failed, h)
-			if !rescuable {
-				b.failed[h] = true
-			}
-		case o.Status == StatusChanged:
-			for _, name := range t.Notify {
-				if b.notified[name] == nil {
-					b.notified[name] = map[string]bool{}
-				}
-				b.notified[name][h] = true
-			}
+// account applies an outcome to the batch: unreachable and failed hosts leave (failed ones
+// only once no block rescues them), changed hosts notify handlers. It returns host when
+// it left the task list.
+func (b *batchRun) account(h string, t *playbooks.Task, o Outcome, rescuable bool) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case o.Status == StatusUnreachable:
+		b.unreachable[h] = true
+		return []string{h}
+	case o.Status == StatusFailed && !o.Ignored:
+		b.anyFailure = true
+		if !rescuable {
+			b.failed[h] = true
 		}
-		b.mu.Unlock()
+		return []string{h}
+	case o.Status == StatusChanged:
+		for _, name := range t.Notify {
+			if b.notified[name] == nil {
+				b.notified[name] = map[string]bool{}
+			}
+			b.notified[name][h] = true
+		}
 	}
-	b.afterTask(failed, fatal && !rescuable)
-	return failed
+	return nil
 }
 
 // afterTask applies any_errors_fatal and max_fail_percentage once a task has finished on
