@@ -55,7 +55,9 @@ func inheritTask(s scope, t *Task) {
 		inheritList(child, t.Block.Rescue)
 		inheritList(child, t.Block.Always)
 	}
-	inheritList(child, t.Included)
+	// A dynamic include's own keywords (when, tags, become, ...) apply to the include alone;
+	// its tasks inherit from where the include stands (Ansible's `apply:` is not supported).
+	inheritList(s, t.Included)
 }
 
 // inheritKeywords fills the keywords t leaves unset from parent.

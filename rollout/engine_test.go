@@ -119,7 +119,8 @@ func TestEngineMatchesAnsible(t *testing.T) {
 					}
 				}
 			})
-			cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", "inventory", "-e", "run_id="+idA, filepath.Base(file))
+			args, opts := scenarioArgs(t, file)
+			cmd := exec.CommandContext(ctx, ansible, append(append([]string{"-f", "1", "-i", "inventory", "-e", "run_id=" + idA}, args...), filepath.Base(file))...)
 			cmd.Dir = engineDir
 			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
 			want, err := cmd.Output()
@@ -144,7 +145,8 @@ func TestEngineMatchesAnsible(t *testing.T) {
 			}
 			var got bytes.Buffer
 			p := report.NewPlain(&got, 0)
-			r := rollout.NewRunner(exe, inv.resolve, rollout.Options{Forks: 1, Emit: p.Handle})
+			opts.Forks, opts.Emit = 1, p.Handle
+			r := rollout.NewRunner(exe, inv.resolve, opts)
 			fin, err := r.Run(ctx, pb)
 			if err != nil {
 				t.Fatal(err)
@@ -161,6 +163,33 @@ func TestEngineMatchesAnsible(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scenarioArgs reads a scenario's "# args: ..." first line: ansible-playbook arguments that
+// kpx must honour too (--tags, --skip-tags).
+func scenarioArgs(t *testing.T, file string) ([]string, rollout.Options) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(src), "\n")
+	rest, ok := strings.CutPrefix(line, "# args:")
+	if !ok {
+		return nil, rollout.Options{}
+	}
+	args := strings.Fields(rest)
+	var opts rollout.Options
+	for i := 0; i+1 < len(args); i += 2 {
+		switch args[i] {
+		case "--tags":
+			opts.Tags = strings.Split(args[i+1], ",")
+		case "--skip-tags":
+			opts.SkipTags = strings.Split(args[i+1], ",")
+		default:
+			t.Fatalf("scenario argument %s is not understood by the test", args[i])
+		}
+	}
+	return args, opts
 }
 
 func firstDiff(got, want string) string {

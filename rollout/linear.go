@@ -77,6 +77,9 @@ func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playboo
 		if len(active) == 0 || b.stopped(ctx) {
 			break
 		}
+		if t.Block == nil && !t.Selected(b.r.opts.Tags, b.r.opts.SkipTags) {
+			continue
+		}
 		var f []string
 		if t.Block != nil {
 			f = b.runBlock(ctx, active, t, rescuable)

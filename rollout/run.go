@@ -15,6 +15,8 @@ type Options struct {
 	Forks int
 	// Emit receives every event, one at a time; nil discards them.
 	Emit func(Event)
+	// Tags and SkipTags select tasks as --tags and --skip-tags do.
+	Tags, SkipTags []string
 }
 
 // HostResolver returns the hosts a play targets, in order.
