@@ -15,6 +15,12 @@ type Executor interface {
 	Execute(ctx context.Context, host string, task *playbooks.Task, emit func(Event)) Outcome
 }
 
+// ResultSharer is implemented by executors that keep per-host state: a run_once task runs
+// on one host, and its result is then shared with the other hosts of the batch.
+type ResultSharer interface {
+	ShareResult(task *playbooks.Task, from string, o Outcome, to []string)
+}
+
 // Outcome is a task's overall result on one host.
 type Outcome struct {
 	Status  Status

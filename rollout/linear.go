@@ -154,6 +154,11 @@ func (b *batchRun) runBlock(ctx context.Context, hosts []string, t *playbooks.Ta
 // failure means. It returns the hosts that failed or became unreachable.
 func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Task, rescuable, handler bool) []string {
 	b.r.emit(TaskStarted{Name: t.DisplayName(), Handler: handler})
+	all := hosts
+	once := t.RunOnce.Value && len(hosts) > 1
+	if once {
+		hosts = hosts[:1]
+	}
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
 		if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
 			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
@@ -164,7 +169,13 @@ func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Tas
 		b.st.record(h, outcomes[i], rescuable)
 		failed = append(failed, b.account(h, t, outcomes[i], rescuable)...)
 	}
-	b.afterTask(failed, (t.AnyErrorsFatal.Value || b.play.AnyErrorsFatal.Value) && !rescuable)
+	if once {
+		if s, ok := b.r.exec.(ResultSharer); ok {
+			s.ShareResult(t, hosts[0], outcomes[0], all[1:])
+		}
+	}
+	fatal := t.AnyErrorsFatal.Value || b.play.AnyErrorsFatal.Value || once
+	b.afterTask(failed, fatal && !rescuable)
 	return failed
 }
 

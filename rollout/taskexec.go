@@ -147,6 +147,21 @@ func (e *TaskExecutor) once(ctx context.Context, host string, t *playbooks.Task,
 	return e.finish(t, vars, o)
 }
 
+// ShareResult gives the other hosts of a batch what a run_once task produced on one:
+// its registered result and the facts it set.
+func (e *TaskExecutor) ShareResult(t *playbooks.Task, _ string, o Outcome, to []string) {
+	facts, _ := o.Result["ansible_facts"].(map[string]any)
+	for _, h := range to {
+		st := e.state(h)
+		if t.Register != "" {
+			st.register(t.Register, o.Result)
+		}
+		for k, v := range facts {
+			st.setFact(k, v)
+		}
+	}
+}
+
 // finish applies ignore_errors and no_log, and registers the result.
 func (e *TaskExecutor) finish(t *playbooks.Task, vars map[string]any, o Outcome) Outcome {
 	if o.Status == StatusFailed {
