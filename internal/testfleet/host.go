@@ -83,11 +83,12 @@ func (h *Host) stop() {
 func (h *Host) configPath() string { return filepath.Join(h.dir, "sshd_config") }
 
 func (h *Host) writeConfig(f *Fleet, opts Options) error {
-	lines := []string{
+	lines := append([]string{}, opts.Override...)
+	lines = append(lines,
 		fmt.Sprintf("ListenAddress %s:%d", h.Addr, h.Port),
-		"HostKey " + filepath.Join(h.dir, "ssh_host_ed25519_key"),
-		"PidFile " + filepath.Join(h.dir, "sshd.pid"),
-		"AuthorizedKeysFile " + f.ClientKey + ".pub",
+		"HostKey "+filepath.Join(h.dir, "ssh_host_ed25519_key"),
+		"PidFile "+filepath.Join(h.dir, "sshd.pid"),
+		"AuthorizedKeysFile "+f.ClientKey+".pub",
 		"PubkeyAuthentication yes",
 		"PasswordAuthentication no",
 		"KbdInteractiveAuthentication no",
@@ -100,11 +101,11 @@ func (h *Host) writeConfig(f *Fleet, opts Options) error {
 		"AllowTcpForwarding yes",
 		"LogLevel INFO",
 		fmt.Sprintf("MaxSessions %d", opts.MaxSessions),
-		"MaxStartups " + opts.MaxStartups,
+		"MaxStartups "+opts.MaxStartups,
 		"AcceptEnv LANG LC_* KPX_*",
 		fmt.Sprintf("SetEnv KPX_HOST_NAME=%s KPX_HOST_DIR=%s", h.Name, h.StateDir),
 		"Subsystem sftp internal-sftp",
-	}
+	)
 	lines = append(lines, opts.ExtraConfig...)
 	return os.WriteFile(h.configPath(), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }

@@ -36,6 +36,9 @@ type Options struct {
 	MaxStartups string
 	// ExtraConfig lines are appended to every sshd_config.
 	ExtraConfig []string
+	// Override lines are placed before the defaults in every sshd_config: sshd keeps the
+	// first value of a keyword, so they replace defaults (e.g. "PasswordAuthentication yes").
+	Override []string
 	// Dir is the fleet's working directory; a fresh t.TempDir() when empty.
 	Dir string
 }
