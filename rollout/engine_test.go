@@ -119,7 +119,7 @@ func TestEngineMatchesAnsible(t *testing.T) {
 					}
 				}
 			})
-			args, opts := scenarioArgs(t, file)
+			args, opts, check := scenarioArgs(t, file)
 			cmd := exec.CommandContext(ctx, ansible, append(append([]string{"-f", "1", "-i", "inventory", "-e", "run_id=" + idA}, args...), filepath.Base(file))...)
 			cmd.Dir = engineDir
 			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
@@ -142,6 +142,7 @@ func TestEngineMatchesAnsible(t *testing.T) {
 				Inventory: inv,
 				Connector: localConnector{},
 				ExtraVars: map[string]any{"run_id": idK},
+				Check:     check,
 			}
 			var got bytes.Buffer
 			p := report.NewPlain(&got, 0)
@@ -167,7 +168,7 @@ func TestEngineMatchesAnsible(t *testing.T) {
 
 // scenarioArgs reads a scenario's "# args: ..." first line: ansible-playbook arguments that
 // kpx must honour too (--tags, --skip-tags).
-func scenarioArgs(t *testing.T, file string) ([]string, rollout.Options) {
+func scenarioArgs(t *testing.T, file string) (args []string, opts rollout.Options, check bool) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -175,12 +176,14 @@ func scenarioArgs(t *testing.T, file string) ([]string, rollout.Options) {
 	line, _, _ := strings.Cut(string(src), "\n")
 	rest, ok := strings.CutPrefix(line, "# args:")
 	if !ok {
-		return nil, rollout.Options{}
+		return nil, rollout.Options{}, false
 	}
-	args := strings.Fields(rest)
-	var opts rollout.Options
-	for i := 0; i+1 < len(args); i += 2 {
+	args = strings.Fields(rest)
+	for i := 0; i < len(args); i += 2 {
 		switch args[i] {
+		case "--check":
+			i-- // no value
+			check = true
 		case "--tags":
 			opts.Tags = strings.Split(args[i+1], ",")
 		case "--skip-tags":
@@ -189,7 +192,7 @@ func scenarioArgs(t *testing.T, file string) ([]string, rollout.Options) {
 			t.Fatalf("scenario argument %s is not understood by the test", args[i])
 		}
 	}
-	return args, opts
+	return args, opts, check
 }
 
 func firstDiff(got, want string) string {
