@@ -182,8 +182,10 @@ func (l *loader) sharedTaskKeywords(f *fields, t *Task) error {
 	if t.Notify, err = l.strList(f, "notify", false); err != nil {
 		return err
 	}
-	if t.DelegateTo, err = l.str(f, "delegate_to"); err != nil {
-		return err
+	if f.has("delegate_to") { // local_action has set it already otherwise
+		if t.DelegateTo, err = l.str(f, "delegate_to"); err != nil {
+			return err
+		}
 	}
 	t.DelegateFacts, err = l.flag(f, "delegate_facts")
 	return err

@@ -20,7 +20,7 @@ import (
 )
 
 // action renders the task's arguments and carries out its module.
-func (e *TaskExecutor) action(ctx context.Context, host string, t *playbooks.Task, vars map[string]any) (map[string]any, error) {
+func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *playbooks.Task, vars map[string]any) (map[string]any, error) {
 	rendered, err := e.Templar.RenderValue(map[string]any(t.Args), vars)
 	if err != nil {
 		return nil, fmt.Errorf("%s", err)
@@ -51,7 +51,11 @@ func (e *TaskExecutor) action(ctx context.Context, host string, t *playbooks.Tas
 	if !ok {
 		return nil, fmt.Errorf("module %s cannot run in kpx's engine yet", t.Module)
 	}
-	conn, err := e.Connector.Conn(ctx, host, vars)
+	target, connVars := host, vars
+	if delegate != "" {
+		target, connVars = delegate, e.delegateVars(delegate)
+	}
+	conn, err := e.Connector.Conn(ctx, target, connVars)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +73,18 @@ func (e *TaskExecutor) action(ctx context.Context, host string, t *playbooks.Tas
 		}
 	}
 	return res, nil
+}
+
+// delegateVars are the connection variables of a delegated-to host: its inventory vars, or
+// for a host outside the inventory, its name as the address (localhost: the controller).
+func (e *TaskExecutor) delegateVars(name string) map[string]any {
+	if v := e.Inventory.HostVars(name); v != nil {
+		return v
+	}
+	if name == "localhost" || name == "127.0.0.1" || name == "::1" {
+		return map[string]any{"ansible_connection": "local"}
+	}
+	return map[string]any{"ansible_host": name}
 }
 
 func (e *TaskExecutor) checkMode(t *playbooks.Task, vars map[string]any) bool {
@@ -257,7 +273,7 @@ func (e *TaskExecutor) loop(ctx context.Context, host string, t *playbooks.Task,
 		o := e.once(ctx, host, withoutRegister(t), iv, emit)
 		o.Result[loopVar] = item
 		o.Result["ansible_loop_var"] = loopVar
-		hr := HostResult{Host: host, Status: o.Status, Result: o.Result, Action: t.Module, Item: item, HasItem: true, Ignored: o.Ignored}
+		hr := HostResult{Host: host, Status: o.Status, Result: o.Result, Action: t.Module, Item: item, HasItem: true, Ignored: o.Ignored, Delegated: o.Delegated}
 		if label != "" {
 			if l, err := e.Templar.Render(label, iv); err == nil {
 				hr.Label = pyvalue.Str(l)

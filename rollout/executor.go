@@ -27,4 +27,6 @@ type Outcome struct {
 	Result  map[string]any
 	Ignored bool // failed, but ignore_errors held: the host carries on
 	Looped  bool // per-item results were emitted; only a failure is reported again
+	// Delegated names the host the task ran on instead (delegate_to), if any.
+	Delegated string
 }

@@ -103,7 +103,7 @@ func (b *batchRun) runInclude(ctx context.Context, hosts []string, t *playbooks.
 	b.r.emit(TaskStarted{Name: t.DisplayName()})
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
 		if o.Status != StatusOK && o.Status != StatusChanged {
-			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored, Delegated: o.Delegated})
 		}
 	})
 	var in, failed []string
@@ -161,7 +161,7 @@ func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Tas
 	}
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
 		if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
-			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored})
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored, Delegated: o.Delegated})
 		}
 	})
 	var failed []string

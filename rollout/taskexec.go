@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kpxdev/kpx/internal/pyvalue"
 	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/transport"
@@ -249,7 +250,29 @@ func (e *TaskExecutor) intValue(i playbooks.Int, vars map[string]any, def int) i
 
 // attempt runs the action once and applies changed_when and failed_when.
 func (e *TaskExecutor) attempt(ctx context.Context, host string, t *playbooks.Task, vars map[string]any) Outcome {
-	res, err := e.action(ctx, host, t, vars)
+	delegate, err := e.delegate(t, vars)
+	if err != nil {
+		return failed(err.Error())
+	}
+	o := e.attemptOn(ctx, host, delegate, t, vars)
+	o.Delegated = delegate
+	return o
+}
+
+// delegate renders delegate_to: the host the task runs on instead, or "".
+func (e *TaskExecutor) delegate(t *playbooks.Task, vars map[string]any) (string, error) {
+	if t.DelegateTo == "" {
+		return "", nil
+	}
+	v, err := e.Templar.Render(t.DelegateTo, vars)
+	if err != nil {
+		return "", fmt.Errorf("delegate_to: %v", err)
+	}
+	return pyvalue.Str(v), nil
+}
+
+func (e *TaskExecutor) attemptOn(ctx context.Context, host, delegate string, t *playbooks.Task, vars map[string]any) Outcome {
+	res, err := e.action(ctx, host, delegate, t, vars)
 	if err != nil {
 		var ue *transport.UnreachableError
 		if errors.As(err, &ue) {

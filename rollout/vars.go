@@ -8,7 +8,7 @@ import (
 // Inventory is what the engine needs of an inventory: each host's merged variables and the
 // groups, both as Ansible's magic variables show them.
 type Inventory interface {
-	HostVars(host string) map[string]any // inventory vars: group and host vars, merged
+	HostVars(host string) map[string]any // inventory vars, merged; nil for a host not in the inventory
 	Groups() map[string][]string         // group name -> hosts, "all" and "ungrouped" included
 	GroupNames(host string) []string     // the groups of host, sorted, without "all"
 }
