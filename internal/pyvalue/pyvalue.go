@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -250,6 +251,15 @@ func reprString(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case r > 0x7f && !unicode.IsPrint(r):
+			switch {
+			case r <= 0xff:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case r <= 0xffff:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			}
 		default:
 			b.WriteRune(r)
 		}
@@ -257,6 +267,9 @@ func reprString(s string) string {
 	b.WriteByte(q)
 	return b.String()
 }
+
+// Float writes f as Python's repr(float): 1.0, 0.1, 1e+16, inf, nan.
+func Float(f float64) string { return pyFloat(f, "nan") }
 
 // Str writes v as Python's str() would: strings as they are, None, True, 1.0, and
 // containers as their repr.

@@ -14,7 +14,7 @@ import (
 var pyValues = []any{
 	nil, true, false, 0, -7, 1.0, 0.5, 1e15, 1e16, 123456789012345678.0, 1e-4, 1.5e-5, -2.5e-7, 0.1 + 0.2,
 	3.14159, 1e100, -0.0, "", "plain", "quote\"s and \\ back", "tab\tnew\nline", "ünïcødé ✓", "it's", `both ' and "`,
-	"\x01ctl", []any{}, []any{"a", 1, true, nil}, map[string]any{}, map[string]any{"b": 1, "a": []any{"x", map[string]any{"z": false}}},
+	"\x01ctl", []any{}, []any{"\u0085nel\u2028ls\U000e0001tag\u00a0nbsp"}, []any{"a", 1, true, nil}, map[string]any{}, map[string]any{"b": 1, "a": []any{"x", map[string]any{"z": false}}},
 }
 
 const pyOracle = `
