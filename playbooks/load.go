@@ -31,12 +31,15 @@ func Load(path string, opts LoadOptions) (*Playbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{file: abs, top: filepath.Dir(abs), modules: opts.Modules}
+	l := &loader{file: abs, top: filepath.Dir(abs), modules: opts.Modules, templar: NewTemplar(TemplarOptions{})}
 	plays, err := l.playbook()
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range plays {
+		if err := l.checkTemplates(p); err != nil {
+			return nil, err
+		}
 		p.applyInheritance()
 	}
 	return &Playbook{Path: abs, Plays: plays}, nil
@@ -47,6 +50,7 @@ type loader struct {
 	top     string   // the directory of the top playbook
 	stack   []string // files being read, outermost first, to refuse import cycles
 	modules ModuleChecker
+	templar *Templar // for syntax checks only
 }
 
 // child is a loader for a file that the current one refers to.
@@ -56,7 +60,7 @@ func (l *loader) child(file string) (*loader, error) {
 			return nil, fmt.Errorf("import cycle: %s", strings.Join(append(l.stack, l.file, file), " -> "))
 		}
 	}
-	return &loader{file: file, top: l.top, stack: append(l.stack[:len(l.stack):len(l.stack)], l.file), modules: l.modules}, nil
+	return &loader{file: file, top: l.top, stack: append(l.stack[:len(l.stack):len(l.stack)], l.file), modules: l.modules, templar: l.templar}, nil
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

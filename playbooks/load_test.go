@@ -98,6 +98,10 @@ var kpxStricter = map[string]string{
 	"27-duplicate-key.yml":      "Ansible warns and keeps the last value; kpx refuses the ambiguity",
 	"28-bad-register.yml":       "Ansible registers the odd name; templates can never read it",
 	"06-bad-serial.yml":         "Ansible fails on a bad serial only when the play starts",
+	"29-template-syntax.yml":    "Ansible finds template errors only when it renders them on a host",
+	"30-bad-condition.yml":      "Ansible finds template errors only when it renders them on a host",
+	"31-unknown-filter.yml":     "Ansible finds template errors only when it renders them on a host",
+	"32-bad-loop.yml":           "Ansible finds template errors only when it renders them on a host",
 }
 
 // TestScenariosAgreeWithAnsible runs ansible-playbook --syntax-check over every scenario:
