@@ -20,7 +20,12 @@ import (
 // float64, string, []any or map[string]any. Mapping keys that are not strings are written
 // the way Python's str() would write them (1 → "1", true → "True").
 func Decode(n *yaml.Node) (any, error) {
-	d := decoder{budget: maxNodes}
+	return decodeWithin(n, maxNodes)
+}
+
+// decodeWithin decodes n, refusing documents that expand to more than budget values.
+func decodeWithin(n *yaml.Node, budget int) (any, error) {
+	d := decoder{budget: budget}
 	return d.decode(n, 0)
 }
 
