@@ -282,7 +282,10 @@ func (l *loader) loopControl(f *fields, t *Task) error {
 	return nil
 }
 
-var metaActions = words("flush_handlers refresh_inventory noop clear_facts clear_host_errors end_play end_host end_batch reset_connection")
+// metaActions are the meta actions kpx carries out. refresh_inventory does nothing: kpx's
+// inventories are static. clear_facts, clear_host_errors and reset_connection are refused
+// at load time rather than ignored.
+var metaActions = words("flush_handlers refresh_inventory noop end_play end_host end_batch")
 
 func (l *loader) checkMeta(f *fields, t *Task) error {
 	a, _ := t.Args[rawParamsKey].(string)

@@ -41,6 +41,8 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 		return e.setFact(host, args)
 	case "pause":
 		return pause(ctx, args)
+	case "meta":
+		return map[string]any{"changed": false, "meta": args["_raw_params"]}, nil
 	case "include_tasks":
 		if len(t.Included) == 0 && t.Args["_raw_params"] != nil && playbooks.IsTemplate(pyvalue.Str(t.Args["_raw_params"])) {
 			return nil, fmt.Errorf("include_tasks with a templated file name is not supported yet")

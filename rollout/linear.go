@@ -23,11 +23,14 @@ type batchRun struct {
 	notified    map[string]map[string]bool // handler name or listen topic -> hosts
 	anyFailure  bool                       // some host failed a task (the run is "not ok")
 	broken      bool                       // any_errors_fatal or max_fail_percentage tripped
+	ended       map[string]bool            // meta: end_host
+	endBatch    bool                       // meta: end_batch
+	endPlay     bool                       // meta: end_play
 }
 
 func newBatchRun(r *Runner, play *playbooks.Play, hosts []string, st *stats) *batchRun {
 	return &batchRun{r: r, play: play, hosts: hosts, st: st,
-		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{}}
+		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{}, ended: map[string]bool{}}
 }
 
 // gatherTask is the implicit first task of a play that gathers facts.
@@ -52,7 +55,7 @@ func (b *batchRun) run(ctx context.Context) {
 func (b *batchRun) stopped(ctx context.Context) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.broken || ctx.Err() != nil || len(b.failed)+len(b.unreachable) >= len(b.hosts)
+	return b.broken || b.endBatch || b.endPlay || ctx.Err() != nil || len(b.failed)+len(b.unreachable) >= len(b.hosts)
 }
 
 // live returns the batch's hosts that have neither failed nor become unreachable.
@@ -61,7 +64,7 @@ func (b *batchRun) live() []string {
 	defer b.mu.Unlock()
 	var out []string
 	for _, h := range b.hosts {
-		if !b.failed[h] && !b.unreachable[h] {
+		if !b.failed[h] && !b.unreachable[h] && !b.ended[h] {
 			out = append(out, h)
 		}
 	}
@@ -84,8 +87,7 @@ func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playboo
 		if t.Block != nil {
 			f = b.runBlock(ctx, active, t, rescuable)
 		} else if t.Module == "meta" {
-			b.meta(ctx, t)
-			continue
+			f = b.meta(ctx, active, t)
 		} else if t.Module == "include_tasks" {
 			f = b.runInclude(ctx, active, t, rescuable)
 		} else {
@@ -282,10 +284,47 @@ func (b *batchRun) flushHandlers(ctx context.Context) {
 	}
 }
 
-// meta carries out the meta actions that steer the strategy.
-func (b *batchRun) meta(ctx context.Context, t *playbooks.Task) {
-	switch t.Args["_raw_params"] {
-	case "flush_handlers":
+// meta carries out the meta actions that steer the strategy. Like ansible-playbook, it
+// takes the hosts one at a time, each under its own banner; hosts whose conditions do not
+// hold are shown as skipped but not counted. It returns the hosts that left the play
+// (end_host).
+func (b *batchRun) meta(ctx context.Context, hosts []string, t *playbooks.Task) []string {
+	action, _ := t.Args["_raw_params"].(string)
+	var left []string
+	flush := false
+	for _, h := range hosts {
+		b.r.emit(TaskStarted{Name: t.DisplayName()})
+		o := b.r.exec.Execute(ctx, h, t, b.r.emit)
+		if o.Status == StatusSkipped {
+			b.r.emit(HostResult{Host: h, Status: StatusSkipped, Result: o.Result, Action: "meta"})
+			continue
+		}
+		if o.Status != StatusOK && o.Status != StatusChanged {
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: "meta"})
+			b.st.record(h, o, false)
+			left = append(left, b.account(h, t, o, false)...)
+			continue
+		}
+		b.mu.Lock()
+		switch action {
+		case "end_host":
+			b.ended[h] = true
+			left = append(left, h)
+		case "end_batch":
+			b.endBatch = true
+		case "end_play":
+			b.endPlay = true
+		case "flush_handlers":
+			flush = true
+		}
+		stop := b.endBatch || b.endPlay
+		b.mu.Unlock()
+		if stop {
+			break
+		}
+	}
+	if flush {
 		b.flushHandlers(ctx)
 	}
+	return left
 }

@@ -93,6 +93,9 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 			for h := range b.unreachable {
 				out[h] = true
 			}
+			if b.endPlay {
+				break // on to the next play
+			}
 			if b.broken || len(b.failed)+len(b.unreachable) >= len(batch) || ctx.Err() != nil {
 				stop = true
 				break
