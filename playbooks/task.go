@@ -285,10 +285,16 @@ func (l *loader) loopControl(f *fields, t *Task) error {
 // metaActions are the meta actions kpx carries out. refresh_inventory does nothing: kpx's
 // inventories are static. clear_facts, clear_host_errors and reset_connection are refused
 // at load time rather than ignored.
-var metaActions = words("flush_handlers refresh_inventory noop end_play end_host end_batch")
+var (
+	metaActions     = words("flush_handlers refresh_inventory noop end_play end_host end_batch")
+	unsupportedMeta = words("clear_facts clear_host_errors reset_connection")
+)
 
 func (l *loader) checkMeta(f *fields, t *Task) error {
 	a, _ := t.Args[rawParamsKey].(string)
+	if unsupportedMeta[a] {
+		return l.errAt(f.value[t.Action], "meta: %s is not supported by kpx; supported are %s", a, strings.Join(sortedKeys(metaActions), ", "))
+	}
 	if !metaActions[a] && !isTemplate(a) {
 		return l.errAt(f.value[t.Action], "meta: %q is not a meta action; valid ones are %s", a, strings.Join(sortedKeys(metaActions), ", "))
 	}
