@@ -101,7 +101,7 @@ func (e *TaskExecutor) checkMode(t *playbooks.Task, vars map[string]any) bool {
 // own (ansible_become* variables).
 func (e *TaskExecutor) become(t *playbooks.Task, vars map[string]any) *transport.Become {
 	if !t.Become.Set {
-		return nil
+		return e.DefaultBecome
 	}
 	on, err := e.flag(t.Become, vars)
 	if err != nil || !on {
@@ -113,6 +113,8 @@ func (e *TaskExecutor) become(t *playbooks.Task, vars map[string]any) *transport
 	}
 	if pw, ok := vars["ansible_become_password"].(string); ok {
 		b.Password = pw
+	} else if e.DefaultBecome != nil {
+		b.Password = e.DefaultBecome.Password
 	}
 	return b
 }

@@ -16,6 +16,8 @@ type PoolConnector struct {
 	Options transport.HostVarsOptions
 	// Warn receives, once per host, what kpx ignores of its connection settings.
 	Warn func(host, msg string)
+	// Password is the login password for hosts whose variables set none (-k).
+	Password string
 
 	mu      sync.Mutex
 	configs map[string]*transport.Config
@@ -56,6 +58,9 @@ func (c *PoolConnector) config(host string, vars map[string]any) (*transport.Con
 		for _, w := range warnings {
 			c.Warn(host, w)
 		}
+	}
+	if cfg.Password == "" {
+		cfg.Password = c.Password
 	}
 	if c.configs == nil {
 		c.configs = map[string]*transport.Config{}

@@ -29,6 +29,9 @@ type TaskExecutor struct {
 	Connector Connector
 	ExtraVars map[string]any
 	Check     bool // --check: modules report what they would change
+	// DefaultBecome applies to tasks that do not say (ansible-playbook's -b, --become-user,
+	// -K); nil leaves each host's ansible_become* variables in charge.
+	DefaultBecome *transport.Become
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
