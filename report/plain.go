@@ -23,6 +23,9 @@ type Plain struct {
 	w       io.Writer
 	err     error
 	verbose int
+	// Warnings receives [WARNING] lines, which ansible-playbook writes to standard error;
+	// nil writes them with the rest.
+	Warnings io.Writer
 }
 
 // NewPlain returns a presenter writing to w; verbosity is the number of -v flags.
@@ -66,7 +69,11 @@ func (p *Plain) Handle(ev rollout.Event) {
 	case rollout.NoHostsMatched:
 		p.printf("skipping: no hosts matched\n")
 	case rollout.Warning:
-		p.printf("[WARNING]: %s\n", ev.Msg)
+		if p.Warnings != nil {
+			fmt.Fprintf(p.Warnings, "[WARNING]: %s\n", ev.Msg)
+		} else {
+			p.printf("[WARNING]: %s\n", ev.Msg)
+		}
 	case rollout.RunFinished:
 		p.recap(ev)
 	}

@@ -76,6 +76,9 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 			r.emit(NoHostsMatched{})
 			continue
 		}
+		if play.Strategy == "free" {
+			r.emit(Warning{Msg: fmt.Sprintf("play %q: strategy free runs as linear in kpx: every host finishes a task before any starts the next", playName(play))})
+		}
 		stop := false
 		batches := playbooks.Batches(live, play.Serial)
 		for i, batch := range batches {
