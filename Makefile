@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test test-deps vet demo clean
+.PHONY: all build test test-deps vet demo clean golden
 
 all: build
 
@@ -23,3 +23,6 @@ test: test-deps vet
 
 clean:
 	rm -rf bin
+
+golden:
+	@bash scripts/inventory-golden

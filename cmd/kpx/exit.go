@@ -14,6 +14,16 @@ const (
 	ExitInternal    = 250
 )
 
+// exitError ends a command with an exit code; an empty message prints nothing (the
+// command's output has said it all, as ansible-playbook's recap does).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+func (e exitError) ExitCode() int { return e.code }
+
 // exitCoder is implemented by errors that know which exit code they mean.
 type exitCoder interface {
 	ExitCode() int

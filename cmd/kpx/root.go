@@ -15,7 +15,9 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(
+		newRunCmd(),
 		newVersionCmd(),
+		newInventoryCmd(),
 	)
 	return root
 }
