@@ -62,7 +62,7 @@ func pyArith(op string, a, b any) (any, error) {
 	af, aNum := pyFloatValue(a)
 	bf, bNum := pyFloatValue(b)
 	if !aNum || !bNum {
-		return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, tplTypeName(a), tplTypeName(b))
+		return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, pyvalue.TypeName(a), pyvalue.TypeName(b))
 	}
 	if (op == "//" || op == "%" || op == "/") && bf == 0 {
 		return nil, fmt.Errorf("division by zero")
@@ -116,14 +116,14 @@ func pySequenceArith(op string, a, b any) (v any, ok bool, err error) {
 		if x, isStr := a.(string); isStr {
 			y, isStr := b.(string)
 			if !isStr {
-				return nil, true, fmt.Errorf("can only concatenate str (not \"%s\") to str", tplTypeName(b))
+				return nil, true, fmt.Errorf("can only concatenate str (not \"%s\") to str", pyvalue.TypeName(b))
 			}
 			return x + y, true, nil
 		}
 		if x, isList := a.([]any); isList {
 			y, isList := b.([]any)
 			if !isList {
-				return nil, true, fmt.Errorf("can only concatenate list (not \"%s\") to list", tplTypeName(b))
+				return nil, true, fmt.Errorf("can only concatenate list (not \"%s\") to list", pyvalue.TypeName(b))
 			}
 			return append(append([]any{}, x...), y...), true, nil
 		}
@@ -135,7 +135,7 @@ func pySequenceArith(op string, a, b any) (v any, ok bool, err error) {
 		switch x := a.(type) {
 		case string:
 			if !isInt {
-				return nil, true, fmt.Errorf("can't multiply sequence by non-int of type '%s'", tplTypeName(b))
+				return nil, true, fmt.Errorf("can't multiply sequence by non-int of type '%s'", pyvalue.TypeName(b))
 			}
 			if n.Sign() <= 0 {
 				return "", true, nil
@@ -146,7 +146,7 @@ func pySequenceArith(op string, a, b any) (v any, ok bool, err error) {
 			return strings.Repeat(x, int(n.Int64())), true, nil
 		case []any:
 			if !isInt {
-				return nil, true, fmt.Errorf("can't multiply sequence by non-int of type '%s'", tplTypeName(b))
+				return nil, true, fmt.Errorf("can't multiply sequence by non-int of type '%s'", pyvalue.TypeName(b))
 			}
 			out := []any{}
 			if n.Sign() > 0 && (!n.IsInt64() || n.Int64()*int64(len(x)) > maxRepeat) {
@@ -265,7 +265,7 @@ func formatOne(spec string, conv byte, v any) (string, error) {
 	case 'd', 'i', 'x', 'X', 'o':
 		f, ok := pyFloatValue(v)
 		if !ok {
-			return "", fmt.Errorf("%%%c format: a number is required, not %s", conv, tplTypeName(v))
+			return "", fmt.Errorf("%%%c format: a number is required, not %s", conv, pyvalue.TypeName(v))
 		}
 		verb := map[byte]string{'d': "d", 'i': "d", 'x': "x", 'X': "X", 'o': "o"}[conv]
 		if i, ok := pyIntValue(v); ok {
@@ -275,7 +275,7 @@ func formatOne(spec string, conv byte, v any) (string, error) {
 	case 'f', 'F', 'e', 'E', 'g', 'G':
 		f, ok := pyFloatValue(v)
 		if !ok {
-			return "", fmt.Errorf("must be real number, not %s", tplTypeName(v))
+			return "", fmt.Errorf("must be real number, not %s", pyvalue.TypeName(v))
 		}
 		if !strings.Contains(spec, ".") && conv != 'g' && conv != 'G' {
 			spec += ".6"

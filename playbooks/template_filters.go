@@ -3,7 +3,6 @@ package playbooks
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"sync"
 
@@ -157,7 +156,7 @@ func filterRound(in any, args []any, kw map[string]any) (any, error) {
 	}
 	f, ok := pyFloatValue(in)
 	if !ok {
-		return nil, fmt.Errorf("type %s doesn't define __round__ method", tplTypeName(in))
+		return nil, fmt.Errorf("type %s doesn't define __round__ method", pyvalue.TypeName(in))
 	}
 	scale := math.Pow(10, float64(prec))
 	switch method {
@@ -177,27 +176,8 @@ func filterFormat(in any, args []any, _ map[string]any) (any, error) {
 	return pyPercentFormat(pyvalue.Str(in), args)
 }
 
-func filterTypeDebug(in any, _ []any, _ map[string]any) (any, error) { return tplTypeName(in), nil }
-
-// tplTypeName is the Python type name of a kpx value.
-func tplTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int, *big.Int:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
-	}
-	return fmt.Sprintf("%T", v)
+func filterTypeDebug(in any, _ []any, _ map[string]any) (any, error) {
+	return pyvalue.TypeName(in), nil
 }
 
 // textFilter marks the string result of f as nativeText.

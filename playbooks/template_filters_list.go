@@ -27,7 +27,7 @@ func iterate(v any) ([]any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("'%s' object is not iterable", tplTypeName(v))
+	return nil, fmt.Errorf("'%s' object is not iterable", pyvalue.TypeName(v))
 }
 
 // pyEqual is Python's ==: 1 == 1.0 == True.
@@ -185,7 +185,7 @@ func filterSymmetricDifference(in any, args []any, kw map[string]any) (any, erro
 func filterDict2Items(in any, args []any, kw map[string]any) (any, error) {
 	m, ok := in.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("dict2items requires a dictionary, got %s instead.", tplTypeName(in))
+		return nil, fmt.Errorf("dict2items requires a dictionary, got %s instead.", pyvalue.TypeName(in))
 	}
 	kn, vn := pyvalue.Str(arg(args, kw, 0, "key_name", "key")), pyvalue.Str(arg(args, kw, 1, "value_name", "value"))
 	out := []any{}
@@ -199,7 +199,7 @@ func filterDict2Items(in any, args []any, kw map[string]any) (any, error) {
 func filterItems2Dict(in any, args []any, kw map[string]any) (any, error) {
 	items, ok := in.([]any)
 	if !ok {
-		return nil, fmt.Errorf("items2dict requires a list, got %s instead.", tplTypeName(in))
+		return nil, fmt.Errorf("items2dict requires a list, got %s instead.", pyvalue.TypeName(in))
 	}
 	kn, vn := pyvalue.Str(arg(args, kw, 0, "key_name", "key")), pyvalue.Str(arg(args, kw, 1, "value_name", "value"))
 	out := map[string]any{}
@@ -237,7 +237,7 @@ func filterCombine(in any, args []any, kw map[string]any) (any, error) {
 	for _, d := range dicts {
 		m, ok := d.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("failed to combine variables, expected dicts but got a '%s'", tplTypeName(d))
+			return nil, fmt.Errorf("failed to combine variables, expected dicts but got a '%s'", pyvalue.TypeName(d))
 		}
 		out = mergeDicts(out, m, recursive, listMerge)
 	}

@@ -184,7 +184,7 @@ func filterLength(in any, _ []any, _ map[string]any) (any, error) {
 	case map[string]any:
 		return len(x), nil
 	}
-	return nil, fmt.Errorf("object of type '%s' has no len()", tplTypeName(in))
+	return nil, fmt.Errorf("object of type '%s' has no len()", pyvalue.TypeName(in))
 }
 
 func filterFirst(in any, _ []any, _ map[string]any) (any, error) {

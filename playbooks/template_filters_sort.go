@@ -71,7 +71,7 @@ func pyLess(a, b any, caseSensitive bool) (bool, error) {
 		}
 		return len(la) < len(lb), nil
 	}
-	return false, fmt.Errorf("'<' not supported between instances of '%s' and '%s'", tplTypeName(a), tplTypeName(b))
+	return false, fmt.Errorf("'<' not supported between instances of '%s' and '%s'", pyvalue.TypeName(a), pyvalue.TypeName(b))
 }
 
 // sortKey picks what a sort/min/max compares: an attribute of each item when asked.

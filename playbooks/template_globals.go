@@ -127,7 +127,7 @@ func globalRange(p *exec.VarArgs) (any, error) {
 	for _, a := range p.Args {
 		i, ok := plain(a).(int)
 		if !ok {
-			return nil, fmt.Errorf("range() integer argument expected, got %s", tplTypeName(plain(a)))
+			return nil, fmt.Errorf("range() integer argument expected, got %s", pyvalue.TypeName(plain(a)))
 		}
 		n = append(n, i)
 	}

@@ -134,7 +134,7 @@ func pyContains(seq, v any) (bool, error) {
 	case string:
 		sub, ok := v.(string)
 		if !ok {
-			return false, fmt.Errorf("'in <string>' requires string as left operand, not %s", tplTypeName(v))
+			return false, fmt.Errorf("'in <string>' requires string as left operand, not %s", pyvalue.TypeName(v))
 		}
 		return containsString(s, sub), nil
 	case []any:
@@ -147,7 +147,7 @@ func pyContains(seq, v any) (bool, error) {
 		_, has := s[k]
 		return has, nil
 	}
-	return false, fmt.Errorf("argument of type '%s' is not iterable", tplTypeName(seq))
+	return false, fmt.Errorf("argument of type '%s' is not iterable", pyvalue.TypeName(seq))
 }
 
 func containsString(s, sub string) bool {
