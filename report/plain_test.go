@@ -5,7 +5,6 @@ import (
 	"context"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +89,7 @@ func TestPlainMatchesAnsible(t *testing.T) {
 	}
 	norm := func(s string) string { return timestamps.ReplaceAllString(s, `"$1": "T"`) }
 	if g, w := norm(got.String()), norm(string(want)); g != w {
-		t.Errorf("kpx and ansible differ:\n%s", lineDiff(g, w))
+		t.Errorf("kpx and ansible differ (got: kpx, want: ansible-playbook):\n%s", testfleet.Diff(g, w))
 	}
 }
 
@@ -107,25 +106,3 @@ func TestPlainBannerWidth(t *testing.T) {
 		t.Errorf("banner %q is %d runes wide, want %d", lines[len(lines)-1], n, Columns+1)
 	}
 }
-
-// lineDiff shows the first differing lines of two texts.
-func lineDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + itoa(i+1) + ":\n  kpx:     " + strconvQuote(gl) + "\n  ansible: " + strconvQuote(wl)
-		}
-	}
-	return "(no line differs)"
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -3,10 +3,8 @@ package rollout_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -120,17 +118,8 @@ func TestEngineMatchesAnsible(t *testing.T) {
 				}
 			})
 			args, opts, check := scenarioArgs(t, file)
-			cmd := exec.CommandContext(ctx, ansible, append(append([]string{"-f", "1", "-i", "inventory", "-e", "run_id=" + idA}, args...), filepath.Base(file))...)
-			cmd.Dir = engineDir
-			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
-			want, err := cmd.Output()
-			wantCode := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				wantCode = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			want, wantCode := testfleet.RunAnsible(ctx, t, engineDir, ansible,
+				append(append([]string{"-f", "1", "-i", "inventory", "-e", "run_id=" + idA}, args...), filepath.Base(file))...)
 
 			pb, err := playbooks.Load(file, playbooks.LoadOptions{Modules: modules.Builtin()})
 			if err != nil {
@@ -157,7 +146,7 @@ func TestEngineMatchesAnsible(t *testing.T) {
 				return strings.ReplaceAll(strings.ReplaceAll(s, idA, "ID"), idK, "ID")
 			}
 			if g, w := norm(got.String()), norm(string(want)); g != w {
-				t.Errorf("kpx and ansible-playbook differ:\n%s", firstDiff(g, w))
+				t.Errorf("kpx and ansible-playbook differ (got: kpx, want: ansible-playbook):\n%s", testfleet.Diff(g, w))
 			}
 			if code := fin.ExitCode(); code != wantCode {
 				t.Errorf("exit code %d, ansible-playbook %d", code, wantCode)
@@ -193,22 +182,4 @@ func scenarioArgs(t *testing.T, file string) (args []string, opts rollout.Option
 		}
 	}
 	return args, opts, check
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			from := max(0, i-3)
-			return fmt.Sprintf("line %d\n  kpx:     %q\n  ansible: %q\ncontext (ansible):\n%s", i+1, gl, wl, strings.Join(w[from:min(len(w), i+3)], "\n"))
-		}
-	}
-	return "(none)"
 }

@@ -3,8 +3,6 @@ package rollout_test
 import (
 	"bytes"
 	"context"
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,13 +53,9 @@ func TestEngineOverOpenSSHMatchesAnsible(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", f.Inventory, play)
-	cmd.Dir = f.Dir
-	cmd.Env = testfleet.AnsibleEnv(f.Dir)
-	want, err := cmd.Output()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("ansible-playbook: %v, want exit status 2\n%s", err, want)
+	want, code := testfleet.RunAnsible(ctx, t, f.Dir, ansible, "-f", "1", "-i", f.Inventory, play)
+	if code != 2 {
+		t.Fatalf("ansible-playbook exit status %d, want 2\n%s", code, want)
 	}
 
 	pb, err := playbooks.Load(play, playbooks.LoadOptions{Modules: modules.Builtin()})
@@ -87,7 +81,7 @@ func TestEngineOverOpenSSHMatchesAnsible(t *testing.T) {
 	}
 	norm := func(s string) string { return volatile.ReplaceAllString(s, `"$1": "T"`) }
 	if g, w := norm(got.String()), norm(string(want)); g != w {
-		t.Errorf("kpx and ansible-playbook differ:\n%s", firstDiff(g, w))
+		t.Errorf("kpx and ansible-playbook differ (got: kpx, want: ansible-playbook):\n%s", testfleet.Diff(g, w))
 	}
 	if fin.ExitCode() != 2 {
 		t.Errorf("exit code %d, want 2", fin.ExitCode())

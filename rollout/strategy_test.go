@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -188,17 +186,7 @@ func TestStrategyMatchesAnsible(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			inventory := scenarioInventory(file)
-			cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", inventory, filepath.Base(file))
-			cmd.Dir = strategyDir
-			cmd.Env = testfleet.AnsibleEnv(t.TempDir())
-			want, err := cmd.Output()
-			wantCode := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				wantCode = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			want, wantCode := testfleet.RunAnsible(ctx, t, strategyDir, ansible, "-f", "1", "-i", inventory, filepath.Base(file))
 
 			pb, err := playbooks.Load(file, playbooks.LoadOptions{})
 			if err != nil {

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,17 +25,7 @@ func TestRunMatchesAnsiblePlaybook(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	cmd := exec.CommandContext(ctx, ansible, "-f", "1", "-i", f.Inventory, play)
-	cmd.Dir = f.Dir
-	cmd.Env = testfleet.AnsibleEnv(f.Dir)
-	want, err := cmd.Output()
-	wantCode := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		wantCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	want, wantCode := testfleet.RunAnsible(ctx, t, f.Dir, ansible, "-f", "1", "-i", f.Inventory, play)
 
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"run", "-f", "1", "-i", f.Inventory, play}, &out, &errOut)

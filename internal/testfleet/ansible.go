@@ -1,9 +1,13 @@
 package testfleet
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +38,46 @@ func AnsibleEnv(dir string) []string {
 		"LC_ALL=C.UTF-8",
 	)
 	return env
+}
+
+// RunAnsible runs one of Ansible's commands (tool is its path) in dir with AnsibleEnv and
+// returns its standard output and exit status. A command that cannot be started fails the
+// test; a nonzero exit status is returned, for the test to compare.
+func RunAnsible(ctx context.Context, t testing.TB, dir, tool string, args ...string) ([]byte, int) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd.Dir = dir
+	cmd.Env = AnsibleEnv(t.TempDir())
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return out, ee.ExitCode()
+	case err != nil:
+		t.Fatalf("%s: %v", filepath.Base(tool), err)
+	}
+	return out, 0
+}
+
+// Diff describes where two texts first differ, line by line, with the expected text's
+// neighbouring lines for context; "" when they are equal.
+func Diff(got, want string) string {
+	if got == want {
+		return ""
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			from := max(0, i-3)
+			return fmt.Sprintf("line %d\n  got:  %q\n  want: %q\ncontext (want):\n%s", i+1, gl, wl, strings.Join(w[from:min(len(w), i+3)], "\n"))
+		}
+	}
+	return "(they differ only in line endings)"
 }
