@@ -58,6 +58,9 @@ func (r *Runner) emit(ev Event) {
 // in a play take no part in later plays; a batch in which every host fails, or that trips
 // any_errors_fatal or max_fail_percentage, ends the run, as in ansible-playbook.
 func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, error) {
+	if err := refuseUnsupported(pb); err != nil {
+		return RunFinished{}, err
+	}
 	st := newStats()
 	out := map[string]bool{} // failed or unreachable in an earlier play
 	for _, play := range pb.Plays {
@@ -111,6 +114,38 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 	fin := st.snapshot()
 	r.emit(fin)
 	return fin, ctx.Err()
+}
+
+// refuseUnsupported stops a run, before any host is contacted, when a play asks for what
+// this engine does not carry out yet: running a canary rollout without its health gate or
+// its rollback would be worse than not running it.
+func refuseUnsupported(pb *playbooks.Playbook) error {
+	for _, p := range pb.Plays {
+		for _, kw := range []struct {
+			name string
+			set  bool
+			pos  playbooks.Pos
+		}{{"health", p.Health != nil, posOf(p.Health)}, {"rollback", p.Rollback != nil, posOfRollback(p.Rollback)}} {
+			if kw.set {
+				return fmt.Errorf("%s: play %q: %s is not carried out by this version of kpx yet; refusing to run the play without it", kw.pos, playName(p), kw.name)
+			}
+		}
+	}
+	return nil
+}
+
+func posOf(h *playbooks.Health) playbooks.Pos {
+	if h == nil {
+		return playbooks.Pos{}
+	}
+	return h.Pos
+}
+
+func posOfRollback(r *playbooks.Rollback) playbooks.Pos {
+	if r == nil {
+		return playbooks.Pos{}
+	}
+	return r.Pos
 }
 
 // playName is what Ansible shows in PLAY [...]: the name, or the host patterns.
