@@ -11,9 +11,11 @@ import (
 )
 
 // Host is what a module needs of its connection to a host; *transport.SSHConn and
-// *transport.LocalConn provide it.
+// *transport.LocalConn provide it (see transport's connection contract).
 type Host interface {
 	Run(ctx context.Context, cmd transport.Cmd) (transport.Result, error)
+	Upload(ctx context.Context, spec transport.UploadSpec) error
+	Download(ctx context.Context, remote, local string) error
 }
 
 // Call is one invocation of a module on one host.
@@ -22,6 +24,19 @@ type Call struct {
 	Check  bool              // check mode: report what would change, change nothing
 	Env    map[string]string // the task's environment
 	Become *transport.Become // nil: the connection's default
+	// Find resolves a controller-side file named in the arguments (copy's src, a
+	// template, a live-patch .ko) as Ansible does: kind is the subdirectory searched
+	// first ("files", "templates"), then the playbook's own directory. Nil: paths are
+	// taken as they are.
+	Find func(kind, name string) (string, error)
+}
+
+// LocalPath resolves a controller-side file through c.Find, or returns name as it is.
+func (c Call) LocalPath(kind, name string) (string, error) {
+	if c.Find == nil {
+		return name, nil
+	}
+	return c.Find(kind, name)
 }
 
 // Result is a module's result, in Ansible's shape: changed, failed, msg, rc, stdout, ...

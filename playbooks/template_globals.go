@@ -154,3 +154,26 @@ func globalRange(p *exec.VarArgs) (any, error) {
 	}
 	return out, nil
 }
+
+// Find resolves a controller-side file named by a task (copy's src, template's src, a
+// live-patch .ko) as Ansible does: an absolute path as it is; otherwise the search
+// directories' kind/ subdirectory ("files", "templates") first, then the directories
+// themselves. The error names every place looked at.
+func (t *Templar) Find(kind, name string) (string, error) {
+	if filepath.IsAbs(name) {
+		if _, err := os.Stat(name); err != nil {
+			return "", fmt.Errorf("could not find or access '%s' on the controller", name)
+		}
+		return name, nil
+	}
+	var tried []string
+	for _, d := range t.dirs {
+		for _, c := range []string{filepath.Join(d, kind, name), filepath.Join(d, name)} {
+			if _, err := os.Stat(c); err == nil {
+				return c, nil
+			}
+			tried = append(tried, c)
+		}
+	}
+	return "", fmt.Errorf("could not find or access '%s' on the controller (searched %s)", name, strings.Join(tried, ", "))
+}

@@ -297,3 +297,25 @@ func TestRewriteTestKwargs(t *testing.T) {
 		}
 	}
 }
+
+func TestFindSearchesKindDirThenPlaybookDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"files/a.ko", "a.ko", "b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tp := NewTemplar(TemplarOptions{SearchDirs: []string{dir}})
+	for name, want := range map[string]string{"a.ko": "files/a.ko", "b.txt": "b.txt"} {
+		got, err := tp.Find("files", name)
+		if err != nil || got != filepath.Join(dir, want) {
+			t.Errorf("Find(files, %s) = %q, %v; want %s", name, got, err, want)
+		}
+	}
+	if _, err := tp.Find("files", "absent.ko"); err == nil || !strings.Contains(err.Error(), "absent.ko") {
+		t.Errorf("Find(absent) error = %v, want one naming the file", err)
+	}
+}

@@ -61,7 +61,7 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars)}
+	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find}
 	if call.Env, err = e.environment(t, vars); err != nil {
 		return nil, err
 	}
