@@ -270,7 +270,10 @@ func TestCancelKillsCommandAndCloseCleansUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(pidFile)
-	go func() { _, err := c2.Run(ctx, transport.Cmd{Shell: "echo $$ > " + pidFile + "; sleep 300 & wait"}); done <- err }()
+	go func() {
+		_, err := c2.Run(ctx, transport.Cmd{Shell: "echo $$ > " + pidFile + "; sleep 300 & wait"})
+		done <- err
+	}()
 	pid = waitPID(t, pidFile)
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
