@@ -41,15 +41,16 @@ func main() {
 	hosts := flag.Int("hosts", 1000, "simulated hosts")
 	forks := flag.Int("forks", 200, "kpx -f")
 	kpx := flag.String("kpx", "bin/kpx", "kpx binary")
+	sshArgs := flag.String("ssh-args", "", "more ansible_ssh_common_args for the fleet's inventory")
 	profile := flag.String("fleet-cpuprofile", "", "write the fleet's CPU profile here")
 	flag.Parse()
-	if err := run(*kpx, *hosts, *forks, *profile); err != nil {
+	if err := run(*kpx, *hosts, *forks, *sshArgs, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kpx string, hosts, forks int, profile string) error {
+func run(kpx string, hosts, forks int, sshArgs, profile string) error {
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func run(kpx string, hosts, forks int, profile string) error {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	t0 := time.Now()
-	f, err := simfleet.Start(ctx, simfleet.Options{Hosts: hosts, Dir: filepath.Join(dir, "fleet")})
+	f, err := simfleet.Start(ctx, simfleet.Options{Hosts: hosts, Dir: filepath.Join(dir, "fleet"), SSHArgs: sshArgs})
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,11 @@ func (f *Fleet) writeInventory() error {
 	fmt.Fprintf(&b, "\n[all:vars]\n")
 	fmt.Fprintf(&b, "ansible_user=%s\n", f.User)
 	fmt.Fprintf(&b, "ansible_ssh_private_key_file=%s\n", f.ClientKey)
-	fmt.Fprintf(&b, "ansible_ssh_common_args='-F none -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'\n", f.KnownHosts)
+	args := fmt.Sprintf("-F none -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes", f.KnownHosts)
+	if f.sshArgs != "" {
+		args += " " + f.sshArgs
+	}
+	fmt.Fprintf(&b, "ansible_ssh_common_args='%s'\n", args)
 	f.Inventory = filepath.Join(f.Dir, "inventory.ini")
 	return os.WriteFile(f.Inventory, []byte(b.String()), 0o600)
 }

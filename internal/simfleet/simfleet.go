@@ -57,6 +57,9 @@ type Options struct {
 	Shell string
 	// HandshakeTimeout bounds a client's SSH handshake with a host; 0 means 30s.
 	HandshakeTimeout time.Duration
+	// SSHArgs are more OpenSSH options for the inventory's ansible_ssh_common_args (for
+	// example "-o ServerAliveInterval=60" for a loaded benchmark machine).
+	SSHArgs string
 	// Concurrency bounds how many hosts are prepared and started at once; 0 means 64.
 	Concurrency int
 }
@@ -76,6 +79,7 @@ type Fleet struct {
 	byName    map[string]*Host
 	tempDir   bool
 	timeout   time.Duration
+	sshArgs   string
 
 	ctx    context.Context // ends when the fleet closes: kills every command
 	cancel context.CancelFunc
@@ -114,7 +118,7 @@ func newFleet(opts Options) (*Fleet, error) {
 		return nil, fmt.Errorf("simfleet: current user: %w", err)
 	}
 	f := &Fleet{Dir: opts.Dir, User: u.Username, Groups: groups, shell: opts.Shell,
-		byName: map[string]*Host{}, conns: map[net.Conn]struct{}{}, timeout: opts.HandshakeTimeout}
+		byName: map[string]*Host{}, conns: map[net.Conn]struct{}{}, timeout: opts.HandshakeTimeout, sshArgs: opts.SSHArgs}
 	if f.shell == "" {
 		f.shell = "/bin/sh"
 	}
