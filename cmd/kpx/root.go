@@ -18,6 +18,7 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newRunCmd(),
 		newVersionCmd(),
 		newInventoryCmd(),
+		newDemoCmd(),
 	)
 	return root
 }
