@@ -18,6 +18,10 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newRunCmd(),
 		newVersionCmd(),
 		newInventoryCmd(),
+		newPlanCmd(),
+		newRunsCmd(),
+		newResumeCmd(),
+		newRollbackCmd(),
 	)
 	return root
 }
