@@ -19,6 +19,10 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newVersionCmd(),
 		newInventoryCmd(),
 		newDemoCmd(),
+		newPlanCmd(),
+		newRunsCmd(),
+		newResumeCmd(),
+		newRollbackCmd(),
 	)
 	return root
 }
