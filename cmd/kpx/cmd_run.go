@@ -15,7 +15,6 @@ import (
 	"github.com/kpxdev/kpx/inventory"
 	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
 	"github.com/kpxdev/kpx/transport"
 )
@@ -39,6 +38,7 @@ type runOptions struct {
 	becomeMethod  string
 	askPass       bool
 	askBecomePass bool
+	ui            string
 }
 
 func newRunCmd() *cobra.Command {
@@ -49,7 +49,7 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
-			return runPlaybook(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -69,10 +69,16 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.becomeMethod, "become-method", "sudo", "sudo or su")
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
+	f.StringVar(&o.ui, "ui", "auto", "output: auto (tui on a terminal, else plain), tui, plain (ansible-playbook's), json (one event per line)")
 	return cmd
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	tty := detectTerminal(stdin, stdout)
+	mode, err := chooseUI(o.ui, tty)
+	if err != nil {
+		return err
+	}
 	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()})
 	if err != nil {
 		return err
@@ -99,6 +105,8 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	stderr, flushStderr := holdStderr(mode, stderr) // the TUI owns the terminal while it runs
+	defer flushStderr()
 	pool := transport.NewPool(transport.PoolOptions{MaxDials: o.forks,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	defer pool.Close()
@@ -122,17 +130,16 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
 	}
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
-	runner := rollout.NewRunner(exe, ri.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags})
-	fin, err := runner.Run(ctx, pb)
+	out := output{mode: mode, term: tty, stdin: stdin, stdout: stdout, stderr: stderr, verbose: o.verbose, playbook: o.playbook}
+	fin, quit, err := out.run(ctx, func(ctx context.Context, emit func(rollout.Event)) (*rollout.Runner, func(context.Context) (rollout.RunFinished, error)) {
+		runner := rollout.NewRunner(exe, ri.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags})
+		return runner, func(ctx context.Context) (rollout.RunFinished, error) { return runner.Run(ctx, pb) }
+	})
 	switch {
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || quit:
 		return exitError{code: ExitInterrupted, msg: "interrupted; the run stopped before its end"}
 	case err != nil:
 		return err
-	case p.Err() != nil:
-		return p.Err()
 	}
 	if code := fin.ExitCode(); code != 0 {
 		return exitError{code: code}
