@@ -18,6 +18,11 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newRunCmd(),
 		newVersionCmd(),
 		newInventoryCmd(),
+		newDemoCmd(),
+		newPlanCmd(),
+		newRunsCmd(),
+		newResumeCmd(),
+		newRollbackCmd(),
 	)
 	return root
 }

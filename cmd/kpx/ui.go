@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/kpxdev/kpx/report"
@@ -65,96 +65,110 @@ func chooseUI(flag string, t terminalInfo) (uiMode, error) {
 	return "", fmt.Errorf("--ui %q: want auto, tui, plain or json", flag)
 }
 
+func addUIFlag(f *pflag.FlagSet, o *runOptions) {
+	f.StringVar(&o.ui, "ui", "auto", "output: auto (tui when stdin and stdout are terminals, else plain), tui, plain (ansible-playbook's), json (one event per line)")
+}
+
 // output shows a run the chosen way.
 type output struct {
 	mode     uiMode
 	term     terminalInfo
 	stdin    io.Reader
 	stdout   io.Writer
-	stderr   io.Writer
+	stderr   *heldWriter
 	verbose  int
 	playbook string
 }
 
-// startRun builds the runner for the presenter's emit and runs it.
-type startRun func(ctx context.Context, emit func(rollout.Event)) (*rollout.Runner, func(context.Context) (rollout.RunFinished, error))
+// newOutput resolves --ui for this process's terminal.
+func newOutput(o runOptions, stdin io.Reader, stdout, stderr io.Writer) (output, error) {
+	t := detectTerminal(stdin, stdout)
+	mode, err := chooseUI(o.ui, t)
+	if err != nil {
+		return output{}, err
+	}
+	return output{mode: mode, term: t, stdin: stdin, stdout: stdout, stderr: &heldWriter{w: stderr},
+		verbose: o.verbose, playbook: o.playbook}, nil
+}
 
-// run carries out the run with the chosen presenter. interrupted is set when the
-// operator left the TUI before the run ended.
-func (o output) run(ctx context.Context, start startRun) (fin rollout.RunFinished, interrupted bool, err error) {
+// run builds the runner with the presenter's emit (newRunner) and carries out the run
+// (do). interrupted is set when an interrupt came or the operator left the TUI before
+// the run's end; presentErr is the presenter's own failure.
+func (o output) run(ctx context.Context, newRunner func(emit func(rollout.Event)) *rollout.Runner,
+	do func(context.Context, *rollout.Runner) (rollout.RunFinished, bool, error)) (fin rollout.RunFinished, interrupted bool, err, presentErr error) {
 	switch o.mode {
 	case uiJSON:
 		j := report.NewJSON(o.stdout)
-		_, run := start(ctx, j.Handle)
-		fin, err = run(ctx)
-		if err == nil {
-			err = j.Err()
-		}
-		return fin, false, err
+		fin, interrupted, err = do(ctx, newRunner(j.Handle))
+		return fin, interrupted, err, j.Err()
 	case uiTUI:
-		return o.runTUI(ctx, start)
+		return o.runTUI(ctx, newRunner, do)
 	default:
 		p := report.NewPlain(o.stdout, o.verbose)
 		p.Warnings = o.stderr
-		_, run := start(ctx, p.Handle)
-		fin, err = run(ctx)
-		if err == nil {
-			err = p.Err()
-		}
-		return fin, false, err
+		fin, interrupted, err = do(ctx, newRunner(p.Handle))
+		return fin, interrupted, err, p.Err()
 	}
 }
 
-func (o output) runTUI(ctx context.Context, start startRun) (rollout.RunFinished, bool, error) {
+func (o output) runTUI(ctx context.Context, newRunner func(emit func(rollout.Event)) *rollout.Runner,
+	do func(context.Context, *rollout.Runner) (rollout.RunFinished, bool, error)) (rollout.RunFinished, bool, error, error) {
 	r := lipgloss.NewRenderer(o.stdout)
 	if o.term.noColor || o.term.term == "dumb" {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	ctl := &runControls{}
-	var fin rollout.RunFinished
+	var (
+		fin         rollout.RunFinished
+		interrupted bool
+	)
+	o.stderr.hold()
 	m, err := tui.Run(ctx, tui.ProgramOptions{
 		Options: tui.Options{Playbook: o.playbook, Controller: ctl, Renderer: r},
 		In:      o.stdin, Out: o.stdout,
+		OnQuit: func() {
+			fmt.Fprintln(o.stdout, "kpx: the UI was closed while the run was going: it stops once the tasks in flight finish...")
+		},
 	}, func(ctx context.Context, emit func(rollout.Event)) error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		runner, run := start(ctx, emit)
-		ctl.attach(runner, cancel, emit)
+		runner := newRunner(emit)
+		ctl.attach(runner)
 		var err error
-		fin, err = run(ctx)
+		fin, interrupted, err = do(ctx, runner)
 		return err
 	})
 	fmt.Fprintln(o.stdout, m.Summary())
-	interrupted := m.QuitWhileActive()
-	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-		interrupted, err = true, nil // aborted from the UI by an engine that cannot roll back yet
+	o.stderr.release()
+	return fin, interrupted || m.QuitWhileActive(), err, nil
+}
+
+// heldWriter writes through, except between hold and release (while the TUI owns the
+// terminal), when it keeps what is written and writes it out on release.
+type heldWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	held bool
+	buf  bytes.Buffer
+}
+
+func (h *heldWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held {
+		return h.buf.Write(p)
 	}
-	return fin, interrupted, err
+	return h.w.Write(p)
 }
 
-// holdStderr keeps what is written to stderr while the TUI owns the terminal and writes
-// it out afterwards; other modes write through.
-func holdStderr(mode uiMode, stderr io.Writer) (io.Writer, func()) {
-	if mode != uiTUI {
-		return stderr, func() {}
-	}
-	b := &lockedBuffer{}
-	return b, func() { stderr.Write(b.Bytes()) }
+func (h *heldWriter) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = true
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Bytes()
+func (h *heldWriter) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = false
+	h.w.Write(h.buf.Bytes())
+	h.buf.Reset()
 }
