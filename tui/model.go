@@ -216,6 +216,14 @@ func (m Model) key(k tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && k.Runes[0] == '/' {
+		// "/" and what follows arrived together (typed fast, pasted): filter by the rest.
+		m.mode = modeFilter
+		m.filter.SetValue(string(k.Runes[1:]))
+		m.filter.CursorEnd()
+		m.table.SetFilter(m.filter.Value())
+		return m, m.filter.Focus()
+	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		if m.mode == modeDetail && k.String() == "q" {

@@ -99,7 +99,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stderr, "kpx demo: %s (wave %d) will fail its health check; --fail none for a clean rollout\n", failing, wave)
 	}
-	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks}, stdout, stderr)
+	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks}, os.Stdin, stdout, stderr)
 }
 
 // demoFailingHost returns the host to fail and its wave: the --fail host, none, or by
