@@ -19,6 +19,11 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newVersionCmd(),
 		newInventoryCmd(),
 		newStatusCmd(),
+		newDemoCmd(),
+		newPlanCmd(),
+		newRunsCmd(),
+		newResumeCmd(),
+		newRollbackCmd(),
 	)
 	return root
 }
