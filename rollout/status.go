@@ -31,7 +31,9 @@ type PatchStatus struct {
 
 // GatherStatus reads the kernel facts of every host, forks at a time, and returns them in
 // the order of hosts. A host that cannot be reached or read is reported, not fatal.
-func GatherStatus(ctx context.Context, conn Connector, hosts []string, vars func(string) map[string]any, forks int) []HostStatus {
+// become, when not nil, reads them as another user (sudo): a simulated kernel owned by
+// root is only honoured for root.
+func GatherStatus(ctx context.Context, conn Connector, hosts []string, vars func(string) map[string]any, forks int, become *transport.Become) []HostStatus {
 	if forks < 1 {
 		forks = 5
 	}
@@ -44,21 +46,21 @@ func GatherStatus(ctx context.Context, conn Connector, hosts []string, vars func
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = hostStatus(ctx, conn, h, vars(h))
+			out[i] = hostStatus(ctx, conn, h, vars(h), become)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func hostStatus(ctx context.Context, conn Connector, host string, vars map[string]any) HostStatus {
+func hostStatus(ctx context.Context, conn Connector, host string, vars map[string]any, become *transport.Become) HostStatus {
 	s := HostStatus{Host: host, Patches: []PatchStatus{}}
 	c, err := conn.Conn(ctx, host, vars)
 	if err != nil {
 		s.Error = err.Error()
 		return s
 	}
-	r, err := modules.KernelFacts.Run(ctx, c, modules.Call{Args: map[string]any{}})
+	r, err := modules.KernelFacts.Run(ctx, c, modules.Call{Args: map[string]any{}, Become: become})
 	if err != nil {
 		s.Error = err.Error()
 		var u *transport.UnreachableError

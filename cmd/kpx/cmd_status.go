@@ -25,6 +25,8 @@ type statusOptions struct {
 	json       bool
 	user       string
 	privateKey string
+	become     bool
+	becomeUser string
 }
 
 func newStatusCmd() *cobra.Command {
@@ -48,6 +50,8 @@ func newStatusCmd() *cobra.Command {
 	f.BoolVar(&o.json, "json", false, "print one JSON object per host, one per line")
 	f.StringVarP(&o.user, "user", "u", "", "connect as this user")
 	f.StringVar(&o.privateKey, "private-key", "", "use this private key file")
+	f.BoolVarP(&o.become, "become", "b", false, "read the kernel's state as root (sudo -n)")
+	f.StringVar(&o.becomeUser, "become-user", "", "with --become, as this user instead of root")
 	return cmd
 }
 
@@ -87,7 +91,11 @@ func runStatus(ctx context.Context, o statusOptions, stdout, stderr io.Writer) e
 		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
 	}
 	conn := &rollout.PoolConnector{Pool: pool, Options: hv, Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }}
-	statuses := rollout.GatherStatus(ctx, conn, names, inv.HostVars, o.forks)
+	var become *transport.Become
+	if o.become || o.becomeUser != "" {
+		become = &transport.Become{Method: "sudo", User: o.becomeUser}
+	}
+	statuses := rollout.GatherStatus(ctx, conn, names, inv.HostVars, o.forks, become)
 	if o.json {
 		err = writeStatusJSON(stdout, statuses)
 	} else {

@@ -25,6 +25,20 @@ type Fleet struct {
 // its state directory ("kernel"), and registers the teardown with t.Cleanup.
 func StartFleet(t testing.TB, opts ...Options) *Fleet {
 	t.Helper()
+	return startFleet(t, false, opts)
+}
+
+// StartFleetBecome is StartFleet for playbooks with become: true. The account may sudo
+// to root without a password, sudo keeps KPX_SIMKERNEL for it (a drop-in in
+// /etc/sudoers.d, removed at cleanup), and the simulated kernels stay root's, as the
+// modules' prelude demands of the user they run as.
+func StartFleetBecome(t testing.TB, opts ...Options) *Fleet {
+	t.Helper()
+	return startFleet(t, true, opts)
+}
+
+func startFleet(t testing.TB, become bool, opts []Options) *Fleet {
+	t.Helper()
 	byName := map[string]Options{}
 	width := len(fmt.Sprint(len(opts)))
 	if width < 2 {
@@ -40,11 +54,24 @@ func StartFleet(t testing.TB, opts ...Options) *Fleet {
 		}
 		return Install(filepath.Join(h.StateDir, "kernel"), o)
 	}})
-	sf := &Fleet{Fleet: f, User: f.AddUser(t, testfleet.UserOptions{}), Kernels: map[string]*Kernel{}}
+	uo := testfleet.UserOptions{}
+	if become {
+		uo.Sudo = testfleet.SudoNoPasswd
+	}
+	sf := &Fleet{Fleet: f, User: f.AddUser(t, uo), Kernels: map[string]*Kernel{}}
+	if become {
+		keep := filepath.Join("/etc/sudoers.d", "kpx-test-simkernel-"+sf.User.Name)
+		if err := os.WriteFile(keep, []byte("Defaults:"+sf.User.Name+" env_keep += \"KPX_SIMKERNEL\"\n"), 0o440); err != nil {
+			t.Fatalf("simkernel: %v", err)
+		}
+		t.Cleanup(func() { os.Remove(keep) })
+	}
 	for _, h := range f.Hosts {
 		dir := filepath.Join(h.StateDir, "kernel")
-		if out, err := exec.Command("chown", "-R", sf.User.Name+":", dir).CombinedOutput(); err != nil {
-			t.Fatalf("simkernel: chown: %v: %s", err, out)
+		if !become {
+			if out, err := exec.Command("chown", "-R", sf.User.Name+":", dir).CombinedOutput(); err != nil {
+				t.Fatalf("simkernel: chown: %v: %s", err, out)
+			}
 		}
 		k, err := Open(dir)
 		if err != nil {
