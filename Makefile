@@ -21,6 +21,9 @@ vet:
 test: test-deps vet
 	$(GO) test -race -count=1 -timeout 30m ./...
 
+demo: build
+	$(BIN) demo
+
 clean:
 	rm -rf bin
 

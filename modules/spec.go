@@ -50,6 +50,10 @@ type Spec struct {
 	RequiredOneOf [][]string
 	// Each group: at most one of these may be given.
 	MutuallyExclusive [][]string
+	// Validate, when set, checks what the fields above cannot say (a value's range,
+	// arguments that depend on each other). Template values are not yet rendered when it
+	// runs at load time; it must let them pass.
+	Validate func(args map[string]any) error
 }
 
 const rawParams = "_raw_params"
@@ -96,7 +100,13 @@ func (s Spec) Check(module string, args map[string]any) error {
 	if given["_variable_params"] {
 		return nil // arguments come from a variable: checked once rendered
 	}
-	return s.checkGroups(given)
+	if err := s.checkGroups(given); err != nil {
+		return err
+	}
+	if s.Validate != nil {
+		return s.Validate(args)
+	}
+	return nil
 }
 
 func (s Spec) checkGroups(given map[string]bool) error {
