@@ -72,7 +72,9 @@ func (s *tmuxSession) run(args ...string) string {
 }
 
 // keys types keys into the window (tmux key names: "Enter", "Escape", or literal text).
-func (s *tmuxSession) keys(keys ...string) { s.run(append([]string{"send-keys", "-t", "kpx"}, keys...)...) }
+func (s *tmuxSession) keys(keys ...string) {
+	s.run(append([]string{"send-keys", "-t", "kpx"}, keys...)...)
+}
 
 func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "kpx") }
 
