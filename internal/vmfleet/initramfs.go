@@ -17,6 +17,7 @@ const NICModel = "e1000"
 // guestInit is the VMs' /init: busybox applets, the kernel's filesystems, the NIC driver,
 // a static address on qemu's user network (10.0.2.15, gateway 10.0.2.2), then sshd.
 const guestInit = `#!/bin/busybox sh
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p /proc /sys /dev /tmp /run/sshd /var/log /root

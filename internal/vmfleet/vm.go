@@ -27,6 +27,8 @@ type VM struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
+	kernel *Kernel
+	memMB  int
 	client *ssh.Client
 }
 
@@ -54,14 +56,11 @@ func newVM(ctx context.Context, dir, name, base string, authorized []byte) (*VM,
 	return vm, os.WriteFile(vm.Initrd, append(b1, b2...), 0o600)
 }
 
-// boot starts qemu (niced: the VMs must not starve the machine) with the VM's port
-// forwarded from 127.0.0.1.
-func (vm *VM) boot(k *Kernel, memMB int) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
+// boot starts qemu (niced: the VMs must not starve the machine) with 127.0.0.1:port
+// forwarded to the VM's sshd.
+func (vm *VM) boot(k *Kernel, memMB, port int) error {
 	vm.Port = port
+	vm.kernel, vm.memMB = k, memMB
 	args := []string{"-n", "10", "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-cpu", "qemu64",
 		"-m", fmt.Sprint(memMB), "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
 		"-no-reboot", "-serial", "file:" + vm.Console,
@@ -84,14 +83,34 @@ func (vm *VM) boot(k *Kernel, memMB int) error {
 	return nil
 }
 
-// freePort returns a loopback TCP port nobody listens on now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// freePorts returns n distinct loopback TCP ports nobody listens on now (all are held
+// open until every one is chosen, so the kernel cannot hand out one twice).
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
+}
+
+// portTaken says whether qemu exited because its forwarded port was taken meanwhile.
+func (vm *VM) portTaken() bool {
+	b, _ := os.ReadFile(vm.Console + ".qemu")
+	return bytes.Contains(b, []byte("Could not set up host forwarding"))
+}
+
+// rebootOnFreshPort starts the VM again on another port after a lost port race.
+func (vm *VM) rebootOnFreshPort() error {
+	ports, err := freePorts(1)
+	if err != nil {
+		return err
+	}
+	return vm.boot(vm.kernel, vm.memMB, ports[0])
 }
 
 // waitSSH polls the VM's sshd until it accepts the client key with the VM's host key.
@@ -99,9 +118,17 @@ func (vm *VM) waitSSH(ctx context.Context, signer ssh.Signer) error {
 	cfg := &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: ssh.FixedHostKey(vm.HostKey), Timeout: 20 * time.Second}
 	var last error
+	restarts := 0
 	for {
 		select {
 		case <-vm.exited:
+			if vm.portTaken() && restarts < 3 {
+				restarts++
+				if err := vm.rebootOnFreshPort(); err != nil {
+					return err
+				}
+				continue
+			}
 			b, _ := os.ReadFile(vm.Console + ".qemu")
 			return fmt.Errorf("%s: qemu exited before sshd answered: %s", vm.Name, bytes.TrimSpace(b))
 		default:

@@ -86,6 +86,9 @@ func start(ctx context.Context, t testing.TB, opts Options) (*Fleet, error) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	f := &Fleet{Dir: dir, Kernel: k, Group: opts.Group}
 	if err := f.writeClientKey(); err != nil {
 		return nil, err
@@ -102,9 +105,13 @@ func start(ctx context.Context, t testing.TB, opts Options) (*Fleet, error) {
 		}
 		f.VMs = append(f.VMs, vm)
 	}
+	ports, err := freePorts(len(f.VMs))
+	if err != nil {
+		return f, err
+	}
 	began := time.Now()
-	for _, vm := range f.VMs {
-		if err := vm.boot(k, opts.MemoryMB); err != nil {
+	for i, vm := range f.VMs {
+		if err := vm.boot(k, opts.MemoryMB, ports[i]); err != nil {
 			return f, err
 		}
 	}

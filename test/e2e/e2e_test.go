@@ -63,6 +63,7 @@ func TestRealKernels(t *testing.T) {
 			t.Errorf("output does not say the preflight refused the release:\n%s", r.out)
 		}
 		e.wantOriginal(ctx, names...)
+		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx) })
 	})
 	t.Run("canary rollout patches every VM", func(t *testing.T) {
 		e := e.sub(t)
@@ -74,6 +75,7 @@ func TestRealKernels(t *testing.T) {
 		e.wantWaves(r, wave{[]string{"vm01"}, rollout.WavePromoted}, wave{[]string{"vm02", "vm03"}, rollout.WavePromoted})
 		e.wantChecksPassed(r, 5*len(names))
 		e.wantPatched(ctx, names...)
+		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx, names...) })
 	})
 	t.Run("remove restores every VM", func(t *testing.T) {
 		e := e.sub(t)
@@ -82,6 +84,7 @@ func TestRealKernels(t *testing.T) {
 			t.Fatalf("exit %d, want 0", r.code)
 		}
 		e.wantOriginal(ctx, names...)
+		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx) })
 	})
 	t.Run("failing health check rolls back wave 2", func(t *testing.T) {
 		e := e.sub(t)
@@ -97,6 +100,7 @@ func TestRealKernels(t *testing.T) {
 		e.wantWaves(r, wave{[]string{"vm01"}, rollout.WavePromoted}, wave{[]string{"vm02", "vm03"}, rollout.WaveRolledBack})
 		e.wantPatched(ctx, "vm01")
 		e.wantOriginal(ctx, "vm02", "vm03")
+		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx, "vm01") })
 	})
 	t.Logf("end-to-end: %d kpx runs on %d VMs, %s in all (boot included)", e.runs, len(names), time.Since(began).Round(time.Second))
 }

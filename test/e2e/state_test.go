@@ -3,8 +3,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +114,60 @@ func noPython(ctx context.Context, t *testing.T, f *vmfleet.Fleet) {
 		}
 		if strings.TrimSpace(out) != "" {
 			t.Errorf("%s has an interpreter; the e2e targets must have only busybox: %s", vm.Name, out)
+		}
+	}
+}
+
+// hostStatus is one line of `kpx status --json`.
+type hostStatus struct {
+	Host      string `json:"host"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error"`
+	Kernel    string `json:"kernel"`
+	Patches   []struct {
+		Name       string `json:"name"`
+		Enabled    bool   `json:"enabled"`
+		Transition bool   `json:"transition"`
+	} `json:"patches"`
+	Taint string `json:"taint"`
+}
+
+// wantStatus checks what `kpx status` says against the VMs' real state: the VMs in
+// patched run the patch (enabled, no transition, taint K), every other VM has none.
+func (e *env) wantStatus(ctx context.Context, patched ...string) {
+	e.t.Helper()
+	if out, err := exec.CommandContext(ctx, e.bin, "status", "--help").CombinedOutput(); err != nil {
+		e.t.Skipf("this kpx has no status command: %s", bytes.TrimSpace(out))
+	}
+	cmd := exec.CommandContext(ctx, e.bin, "status", "-i", "inventory.ini", "--json")
+	cmd.Dir = e.play
+	out, err := cmd.Output()
+	if err != nil {
+		e.t.Fatalf("kpx status: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var s hostStatus
+		if err := dec.Decode(&s); err != nil {
+			e.t.Fatalf("kpx status --json: %v\n%s", err, out)
+		}
+		seen[s.Host] = true
+		if !s.Reachable || s.Error != "" || s.Kernel != e.fleet.Kernel.Release {
+			e.t.Errorf("kpx status: %s: reachable %v, error %q, kernel %q (want %s)", s.Host, s.Reachable, s.Error, s.Kernel, e.fleet.Kernel.Release)
+		}
+		want := slices.Contains(patched, s.Host)
+		has := len(s.Patches) == 1 && s.Patches[0].Name == patchName && s.Patches[0].Enabled && !s.Patches[0].Transition
+		if want != has || (!want && len(s.Patches) != 0) {
+			e.t.Errorf("kpx status: %s: patches %+v, want %s patched: %v", s.Host, s.Patches, patchName, want)
+		}
+		if want && !strings.Contains(s.Taint, "K") {
+			e.t.Errorf("kpx status: %s: taint %q, want K", s.Host, s.Taint)
+		}
+	}
+	for _, vm := range e.fleet.VMs {
+		if !seen[vm.Name] {
+			e.t.Errorf("kpx status did not show %s:\n%s", vm.Name, out)
 		}
 	}
 }
