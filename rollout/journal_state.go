@@ -58,8 +58,8 @@ type HostRecord struct {
 // "failed", or "unknown" when its last step started and never finished.
 func (h *HostRecord) Final() string {
 	switch {
-	case h.State == HostStarted && h.Phase != PhaseFacts:
-		return "unknown"
+	case h.State == HostStarted && (h.Phase == PhaseTasks || h.Phase == PhaseRollback):
+		return "unknown" // checks and facts change nothing
 	case h.RolledBack:
 		return "rolled_back"
 	case !h.Started:

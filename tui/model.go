@@ -216,6 +216,14 @@ func (m Model) key(k tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && k.Runes[0] == '/' {
+		// "/" and what follows arrived together (typed fast, pasted): filter by the rest.
+		m.mode = modeFilter
+		m.filter.SetValue(string(k.Runes[1:]))
+		m.filter.CursorEnd()
+		m.table.SetFilter(m.filter.Value())
+		return m, m.filter.Focus()
+	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		if m.mode == modeDetail && k.String() == "q" {
@@ -383,7 +391,7 @@ func (m Model) footer() string {
 	case modeConfirmAbort:
 		return m.sty.bad.Render(fit("Abort the run and roll back? y/N", m.width))
 	case modeConfirmQuit:
-		return m.sty.warn.Render(fit("The run is still going: quitting interrupts it (its journal keeps what happened). Quit? y/N", m.width))
+		return m.sty.warn.Render(fit("Quit? y/N  The run is still going: quitting interrupts it; its journal keeps what happened.", m.width))
 	}
 	left := ""
 	switch {

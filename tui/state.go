@@ -65,6 +65,7 @@ type host struct {
 	attention string
 	failed    string // why it failed (a task or a check), once it has
 	unreach   bool
+	task      string // the task it runs now, when the engine says (HostTaskState)
 }
 
 // display is the host's state in words: its status, and its failure when a rollback
@@ -244,6 +245,8 @@ func (s *runState) apply(ev rollout.Event, at time.Time) {
 		s.checkResult(ev, at)
 	case rollout.RollbackStarted:
 		s.rollbackStarted(ev, at)
+	case rollout.HostTaskState:
+		s.hostTaskState(ev, at)
 	case rollout.HostAttention:
 		h := s.host(ev.Host)
 		h.attention, h.lastMsg = ev.Reason, ev.Reason
@@ -373,6 +376,21 @@ func (s *runState) planWaves(play string, of int) {
 	}
 	for i := 1; i <= of; i++ {
 		s.wave(play, i, of)
+	}
+}
+
+func (s *runState) hostTaskState(ev rollout.HostTaskState, at time.Time) {
+	h := s.host(ev.Host)
+	switch ev.State {
+	case rollout.HostStarted:
+		h.task = ev.Task
+	case rollout.HostRolledBack:
+		h.task = ""
+		if h.status != hostAttention {
+			s.setStatus(h, hostRolledBack, at)
+		}
+	default:
+		h.task = ""
 	}
 }
 

@@ -93,7 +93,12 @@ func run(kpx string, hosts, forks int, sshArgs, profile string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	marks, counts := scan(out)
+	log, err := os.Create(filepath.Join(os.TempDir(), "fleetbench-kpx.out"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	marks, counts := scan(io.TeeReader(out, log))
 	runErr := cmd.Wait()
 	wall := time.Since(start)
 	if runErr != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
 )
 
@@ -39,6 +38,7 @@ type runOptions struct {
 	askBecomePass bool
 	stateDir      string
 	onInterrupt   string
+	ui            string
 	// extraVarsParsed are variables from the journal of a resumed run, under -e.
 	extraVarsParsed map[string]any
 }
@@ -59,7 +59,7 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
-			return runPlaybook(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -80,6 +80,7 @@ func newRunCmd() *cobra.Command {
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
 	addJournalFlags(f, &o)
+	addUIFlag(f, &o)
 	return cmd
 }
 
@@ -90,7 +91,12 @@ func addJournalFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.onInterrupt, "on-interrupt", rollout.OnInterruptRollback, "what the first SIGINT/SIGTERM does once tasks in flight finish: rollback (the current wave) or stop")
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	ui, err := newOutput(o, stdin, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	stderr = ui.stderr // held while the TUI owns the terminal
 	if o.syntaxCheck {
 		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()}); err != nil {
 			return err
@@ -117,14 +123,15 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 	}
 	defer j.Close()
 	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, j.Path())
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
-	runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags,
-		Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
-	fin, interrupted, err := runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
-		return runner.Run(ctx, eng.pb)
+	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
+		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
+	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
+		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+			return runner.Run(ctx, eng.pb)
+		})
 	})
-	return runExit(fin, interrupted, err, p.Err())
+	return runExit(fin, interrupted, err, presentErr)
 }
 
 // runExit maps how a run ended to the command's error and exit code.

@@ -36,9 +36,12 @@ type session struct {
 func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	s := &session{h: h, ch: ch, env: map[string]string{}}
 	for req := range reqs {
-		ok := s.handle(req)
+		ok, start := s.handle(req)
 		if req.WantReply {
 			_ = req.Reply(ok, nil)
+		}
+		if start != nil {
+			start() // only now: a program ending closes the channel, and the reply must come first
 		}
 	}
 	s.signal(syscall.SIGKILL)
@@ -46,44 +49,47 @@ func (h *Host) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	s.wg.Wait()
 }
 
-// handle serves one channel request and says whether it was accepted.
-func (s *session) handle(req *ssh.Request) bool {
+// handle serves one channel request and says whether it was accepted; a program to start
+// is returned, to be started once the request is answered.
+func (s *session) handle(req *ssh.Request) (bool, func()) {
 	switch req.Type {
 	case "env":
 		var kv struct{ Name, Value string }
 		if ssh.Unmarshal(req.Payload, &kv) != nil || !s.claim(false) {
-			return false
+			return false, nil
 		}
 		s.env[kv.Name] = kv.Value
-		return true
+		return true, nil
 	case "exec":
 		var p struct{ Command string }
 		if ssh.Unmarshal(req.Payload, &p) != nil || !s.claim(true) {
-			return false
+			return false, nil
 		}
-		return s.startCommand([]string{s.h.fleet.shell, "-c", p.Command})
+		return true, func() { s.startCommand([]string{s.h.fleet.shell, "-c", p.Command}) }
 	case "shell":
-		return s.claim(true) && s.startCommand([]string{s.h.fleet.shell})
+		if !s.claim(true) {
+			return false, nil
+		}
+		return true, func() { s.startCommand([]string{s.h.fleet.shell}) }
 	case "subsystem":
 		var p struct{ Name string }
 		if ssh.Unmarshal(req.Payload, &p) != nil || p.Name != "sftp" || !s.claim(true) {
-			return false
+			return false, nil
 		}
-		s.startSFTP()
-		return true
+		return true, s.startSFTP
 	case "signal":
 		var p struct{ Signal string }
 		if ssh.Unmarshal(req.Payload, &p) != nil {
-			return false
+			return false, nil
 		}
 		sig := unix.SignalNum("SIG" + p.Signal)
 		if sig == 0 {
-			return false
+			return false, nil
 		}
 		s.signal(sig)
-		return true
+		return true, nil
 	}
-	return false // pty-req, x11-req, auth-agent-req@openssh.com, ...
+	return false, nil // pty-req, x11-req, auth-agent-req@openssh.com, ...
 }
 
 // claim reports whether the session may still be configured; start also marks the
@@ -108,8 +114,9 @@ func (s *session) signal(sig syscall.Signal) {
 }
 
 // startCommand runs argv in the host's sandbox, wired to the channel, and reports its
-// exit status (or signal) when it ends.
-func (s *session) startCommand(argv []string) bool {
+// exit status (or signal) when it ends. A command that cannot start ends with 127, as a
+// shell's "not found" does.
+func (s *session) startCommand(argv []string) {
 	s.h.sessions.Add(1)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.h.Dir
@@ -119,20 +126,18 @@ func (s *session) startCommand(argv []string) bool {
 	cmd.Stderr = s.ch.Stderr()
 	cmd.WaitDelay = outputGrace
 	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return false
-	}
-	s.mu.Lock()
-	err = cmd.Start()
 	if err == nil {
-		s.pgid = cmd.Process.Pid
+		s.mu.Lock()
+		err = cmd.Start()
+		if err == nil {
+			s.pgid = cmd.Process.Pid
+		}
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	if err != nil {
 		_, _ = io.WriteString(s.ch.Stderr(), "simfleet: "+err.Error()+"\n")
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.exit(127, "") }()
-		return true
+		s.exit(127, "")
+		return
 	}
 	stop := context.AfterFunc(s.h.fleet.ctx, func() { s.signal(syscall.SIGKILL) })
 	s.wg.Add(2)
@@ -151,7 +156,6 @@ func (s *session) startCommand(argv []string) bool {
 		status, sig := exitStatus(cmd, err)
 		s.exit(status, sig)
 	}()
-	return true
 }
 
 // exitStatus returns the command's exit status, or the name of the signal that ended it.

@@ -144,6 +144,29 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestQuickCommandsAnswered runs many commands that end at once: the exec request's
+// answer must reach the client before the command's exit closes the channel.
+func TestQuickCommandsAnswered(t *testing.T) {
+	f := startFleet(t, simfleet.Options{Hosts: 1})
+	c, err := transport.Dial(context.Background(), configs(t, f)["host0001"], transport.PoolOptions{MaxSessions: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	errs := make(chan error, 200)
+	for range 200 {
+		go func() {
+			_, err := c.Run(context.Background(), transport.Cmd{Shell: "exit 0"})
+			errs <- err
+		}()
+	}
+	for range 200 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestUploadDownload(t *testing.T) {
 	f := startFleet(t, simfleet.Options{Hosts: 1})
 	cfg := configs(t, f)["host0001"]
