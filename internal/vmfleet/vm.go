@@ -65,7 +65,7 @@ func (vm *VM) boot(k *Kernel, memMB, port int) error {
 		"-m", fmt.Sprint(memMB), "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
 		"-no-reboot", "-serial", "file:" + vm.Console,
 		"-kernel", k.Image, "-initrd", vm.Initrd,
-		"-append", "console=ttyS0 panic=-1 quiet kpx_vm=" + vm.Name,
+		"-append", "console=ttyS0 panic=-1 quiet no_timer_check kpx_vm=" + vm.Name,
 		"-nic", fmt.Sprintf("user,model=%s,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22", NICModel, port)}
 	vm.cmd = exec.Command("nice", args...)
 	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -104,13 +104,19 @@ func (vm *VM) portTaken() bool {
 	return bytes.Contains(b, []byte("Could not set up host forwarding"))
 }
 
-// rebootOnFreshPort starts the VM again on another port after a lost port race.
-func (vm *VM) rebootOnFreshPort() error {
-	ports, err := freePorts(1)
-	if err != nil {
-		return err
+// reboot starts the VM again after its qemu exited, on another port if it lost the
+// port to another process; the previous console is kept next to the new one.
+func (vm *VM) reboot() error {
+	port := vm.Port
+	if vm.portTaken() {
+		ports, err := freePorts(1)
+		if err != nil {
+			return err
+		}
+		port = ports[0]
 	}
-	return vm.boot(vm.kernel, vm.memMB, ports[0])
+	_ = os.Rename(vm.Console, fmt.Sprintf("%s.%d", vm.Console, time.Now().UnixNano()))
+	return vm.boot(vm.kernel, vm.memMB, port)
 }
 
 // waitSSH polls the VM's sshd until it accepts the client key with the VM's host key.
@@ -122,15 +128,17 @@ func (vm *VM) waitSSH(ctx context.Context, signer ssh.Signer) error {
 	for {
 		select {
 		case <-vm.exited:
-			if vm.portTaken() && restarts < 3 {
+			// A boot that dies (a port taken meanwhile, a kernel panic of an emulated
+			// machine starved of CPU) is retried a few times before it counts.
+			if restarts < 3 {
 				restarts++
-				if err := vm.rebootOnFreshPort(); err != nil {
+				if err := vm.reboot(); err != nil {
 					return err
 				}
 				continue
 			}
 			b, _ := os.ReadFile(vm.Console + ".qemu")
-			return fmt.Errorf("%s: qemu exited before sshd answered: %s", vm.Name, bytes.TrimSpace(b))
+			return fmt.Errorf("%s: qemu exited before sshd answered (%d boots): %s\n%s", vm.Name, restarts+1, bytes.TrimSpace(b), vm.ConsoleTail(20))
 		default:
 		}
 		c, err := ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", vm.Port), cfg)

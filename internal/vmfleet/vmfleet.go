@@ -212,7 +212,8 @@ func (f *Fleet) writeInventory() error {
 	for _, vm := range f.VMs {
 		fmt.Fprintf(&b, "%s ansible_host=127.0.0.1 ansible_port=%d\n", vm.Name, vm.Port)
 	}
-	fmt.Fprintf(&b, "\n[%s:vars]\nansible_user=root\n", f.Group)
+	// Emulated CPUs on a busy machine make an SSH handshake take many seconds.
+	fmt.Fprintf(&b, "\n[%s:vars]\nansible_user=root\nansible_ssh_timeout=180\n", f.Group)
 	fmt.Fprintf(&b, "ansible_ssh_private_key_file=%s\n", f.ClientKey)
 	fmt.Fprintf(&b, "ansible_ssh_common_args='-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'\n", f.KnownHosts)
 	f.Inventory = filepath.Join(f.Dir, "inventory.ini")
