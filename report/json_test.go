@@ -34,6 +34,7 @@ func eventSamples() []rollout.Event {
 			{Host: "db1", Wave: 1, Applied: true, Failed: "check kernel_log: denied pattern found: BUG:", Checks: []string{"kernel_log"}, NeedsAttention: "rollback failed: module in use"},
 			{Host: "db2"}}},
 		rollout.RunFinished{Hosts: []string{"db1"}, Stats: map[string]rollout.HostStats{"db1": {Changed: 1, Failed: 1}}},
+		rollout.HostTaskState{Host: "db1", Wave: 1, Phase: rollout.PhaseTasks, Task: "load the live patch", State: rollout.HostStarted},
 	}
 }
 
