@@ -66,6 +66,8 @@ func TestCrashResumeOrRollback(t *testing.T) {
 	// A run to its end gives the journal's length: the kill points are drawn below it.
 	full := runToEnd(t, f, bin, play)
 	t.Logf("a whole run journals %d lines", full)
+	began := time.Now()
+	defer func() { t.Logf("%d kills and recoveries took %s", points, time.Since(began).Round(time.Second)) }()
 	for i := 0; i < points; i++ {
 		at := 1 + rng.IntN(full-1)
 		undo := rng.IntN(2) == 0
@@ -170,10 +172,12 @@ poll:
 		verb = "rollback"
 	}
 	t.Logf("killed=%v after %d lines; kpx %s", killed, countLines(t, journal), verb)
+	began := time.Now()
 	rec := exec.CommandContext(ctx, bin, verb, id, "--state-dir", state)
 	if b, err := rec.CombinedOutput(); err != nil {
 		t.Fatalf("kpx %s: %v\n%s", verb, err, b)
 	}
+	t.Logf("kpx %s took %s", verb, time.Since(began).Round(time.Millisecond))
 	entries, err := rollout.ReadJournalFile(journal)
 	if err != nil {
 		t.Fatal(err)
