@@ -391,7 +391,7 @@ func (m Model) footer() string {
 	case modeConfirmAbort:
 		return m.sty.bad.Render(fit("Abort the run and roll back? y/N", m.width))
 	case modeConfirmQuit:
-		return m.sty.warn.Render(fit("The run is still going: quitting interrupts it (its journal keeps what happened). Quit? y/N", m.width))
+		return m.sty.warn.Render(fit("Quit? y/N  The run is still going: quitting interrupts it; its journal keeps what happened.", m.width))
 	}
 	left := ""
 	switch {

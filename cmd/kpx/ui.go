@@ -62,7 +62,16 @@ func chooseUI(flag string, t terminalInfo) (uiMode, error) {
 	case uiPlain, uiJSON:
 		return m, nil
 	}
-	return "", fmt.Errorf("--ui %q: want auto, tui, plain or json", flag)
+	return "", checkUIFlag(flag)
+}
+
+// checkUIFlag validates --ui before anything is set up.
+func checkUIFlag(flag string) error {
+	switch uiMode(flag) {
+	case uiAuto, uiTUI, uiPlain, uiJSON, "":
+		return nil
+	}
+	return fmt.Errorf("--ui %q: want auto, tui, plain or json", flag)
 }
 
 func addUIFlag(f *pflag.FlagSet, o *runOptions) {
