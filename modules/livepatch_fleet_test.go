@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kpxdev/kpx/internal/simkernel"
-	"github.com/kpxdev/kpx/internal/testfleet"
 	"github.com/kpxdev/kpx/transport"
 )
 
@@ -42,40 +40,19 @@ func (c *countingHost) Upload(ctx context.Context, spec transport.UploadSpec) er
 // simFleet starts one OpenSSH host per option set, each with its own simulated kernel.
 func simFleet(t *testing.T, opts ...simkernel.Options) []*simHost {
 	t.Helper()
-	f := testfleet.Start(t, testfleet.Options{Hosts: len(opts), HostEnv: func(h *testfleet.Host) (map[string]string, error) {
-		i := len(h.Name) - 2
-		n := int(h.Name[i]-'0')*10 + int(h.Name[i+1]-'0')
-		return simkernel.Install(filepath.Join(h.StateDir, "kernel"), opts[n-1])
-	}})
-	// An account whose login shell is /bin/sh: root's may be a bash whose ~/.bashrc costs
-	// seconds per command. The simulated kernels become its own, as the prelude demands.
-	u := f.AddUser(t, testfleet.UserOptions{})
+	f := simkernel.StartFleet(t, opts...)
 	var out []*simHost
 	for _, h := range f.Hosts {
-		if err := chownTree(filepath.Join(h.StateDir, "kernel"), u.Name); err != nil {
-			t.Fatal(err)
-		}
-		cfg := &transport.Config{Name: h.Name, Addr: h.Addr, Port: h.Port, User: u.Name,
+		cfg := &transport.Config{Name: h.Name, Addr: h.Addr, Port: h.Port, User: f.User.Name,
 			IdentityFiles: []string{f.ClientKey}, KnownHostsFiles: []string{f.KnownHosts}, ConnectTimeout: 30 * time.Second}
 		conn, err := transport.Dial(context.Background(), cfg, transport.PoolOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		k, err := simkernel.Open(filepath.Join(h.StateDir, "kernel"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, &simHost{countingHost: &countingHost{Host: conn}, kernel: k, name: h.Name})
+		out = append(out, &simHost{countingHost: &countingHost{Host: conn}, kernel: f.Kernels[h.Name], name: h.Name})
 	}
 	return out
-}
-
-func chownTree(dir, user string) error {
-	if out, err := exec.Command("chown", "-R", user+":", dir).CombinedOutput(); err != nil {
-		return fmt.Errorf("chown: %v: %s", err, out)
-	}
-	return nil
 }
 
 // livepatchKo writes a live patch module for release into a temp dir.
@@ -280,7 +257,8 @@ func TestLivepatchPreflight(t *testing.T) {
 
 // uploadTo copies a local file to the host's /tmp for hand-made commands.
 func uploadTo(t *testing.T, h Host, local string) string {
-	remote := filepath.Join(t.TempDir(), filepath.Base(local))
+	remote := filepath.Join(os.TempDir(), fmt.Sprintf("kpx-test-%d-%s", time.Now().UnixNano(), filepath.Base(local)))
+	t.Cleanup(func() { os.Remove(remote) })
 	if err := h.Upload(context.Background(), transport.UploadSpec{Local: local, Remote: remote}); err != nil {
 		t.Fatal(err)
 	}

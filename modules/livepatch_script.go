@@ -60,7 +60,9 @@ if ! kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
 	else
 		kpx_write "$lp/enabled" 0 || fail "reversing the transition (0 to $lp/enabled) failed"
 		p reversed yes
-		if kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
+		# The reversal is the safe way out: it gets at least 30s whatever the timeout.
+		rtimeout=$timeout; [ "$rtimeout" -ge 30 ] || rtimeout=30
+		if kpx_wait_transition "$lp" $(($(date +%s) + rtimeout)); then
 			[ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ] && fail "the reversed patch is still enabled"
 			out=$(rmmod "$name" 2>&1) && p unloaded yes || p rmmod_error "$out"
 			rm -f "$kpx_state/livepatch/$name.sha256"

@@ -131,7 +131,8 @@ func (r *Runner) runWave(ctx context.Context, rc *runCtx, w *waveRun, prior *Pla
 	if w.failed = thresholdFailure(b); w.failed != "" {
 		return nil
 	}
-	if w.failed = haltFailure(r); w.failed != "" || ctx.Err() != nil {
+	if mode, _ := r.ctl.halting(); mode != "" || ctx.Err() != nil {
+		w.failed = haltFailure(r)
 		return nil
 	}
 	if play.Health != nil {
