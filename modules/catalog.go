@@ -29,6 +29,9 @@ func Builtin() Catalog {
 	for name, s := range coreSpecs() {
 		c[name] = s
 	}
+	for name, m := range hostModules() {
+		c[name] = m.spec
+	}
 	return c
 }
 
@@ -78,5 +81,10 @@ func coreSpecs() map[string]Spec {
 // carried out by the engine on the controller.
 func Remote(name string) (Module, bool) {
 	m, ok := map[string]Module{"command": Command, "shell": Shell, "raw": Raw, "setup": Setup}[name]
+	if !ok {
+		if b, found := hostModules()[name]; found {
+			return b, true
+		}
+	}
 	return m, ok
 }

@@ -50,6 +50,13 @@ type Spec struct {
 	RequiredOneOf [][]string
 	// Each group: at most one of these may be given.
 	MutuallyExclusive [][]string
+	// Validate checks what the generic rules cannot (a mode's syntax, a regex, a choice
+	// that depends on another argument). It sees the arguments as written: values that
+	// are still templates must be let through.
+	Validate func(args map[string]any) error
+	// Library is the file of a custom module (found in a library/ directory); "" for
+	// kpx's own modules.
+	Library string
 }
 
 const rawParams = "_raw_params"
@@ -96,7 +103,13 @@ func (s Spec) Check(module string, args map[string]any) error {
 	if given["_variable_params"] {
 		return nil // arguments come from a variable: checked once rendered
 	}
-	return s.checkGroups(given)
+	if err := s.checkGroups(given); err != nil {
+		return err
+	}
+	if s.Validate != nil {
+		return s.Validate(args)
+	}
+	return nil
 }
 
 func (s Spec) checkGroups(given map[string]bool) error {
@@ -237,4 +250,17 @@ func typeName(v any) string { return pyvalue.TypeName(v) }
 
 func isTemplate(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
+}
+
+// canonical returns args keyed by canonical argument names (aliases resolved).
+func (s Spec) canonical(args map[string]any) map[string]any {
+	names := s.aliasMap()
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -28,6 +28,8 @@ type runOptions struct {
 	extraVars     []string
 	forks         int
 	check         bool
+	diff          bool
+	modulePath    []string
 	tags          []string
 	skipTags      []string
 	verbose       int
@@ -58,6 +60,8 @@ func newRunCmd() *cobra.Command {
 	f.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "variables: key=value, YAML/JSON, or @file (repeatable; later wins)")
 	f.IntVarP(&o.forks, "forks", "f", 5, "hosts that run a task at once (Ansible's default is 5; large fleets want more)")
 	f.BoolVarP(&o.check, "check", "C", false, "report what would change, change nothing")
+	f.BoolVarP(&o.diff, "diff", "D", false, "show the changes files and templates get (Ansible's before/after diff)")
+	f.StringArrayVarP(&o.modulePath, "module-path", "M", nil, "directories of custom modules, colon-separated (also ANSIBLE_LIBRARY); library/ beside the playbook comes first")
 	f.StringSliceVarP(&o.tags, "tags", "t", nil, "run only tasks with these tags")
 	f.StringSliceVar(&o.skipTags, "skip-tags", nil, "skip tasks with these tags")
 	f.CountVarP(&o.verbose, "verbose", "v", "show task results (-v), more with -vvv")
@@ -73,7 +77,11 @@ func newRunCmd() *cobra.Command {
 }
 
 func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()})
+	catalog, err := moduleCatalog(o)
+	if err != nil {
+		return err
+	}
+	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
 	if err != nil {
 		return err
 	}
@@ -118,6 +126,8 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
 		ExtraVars: extra,
 		Check:     o.check,
+		Diff:      o.diff,
+		Modules:   catalog,
 	}
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
@@ -174,4 +184,22 @@ func askPasswords(o runOptions, prompt io.Writer) (login, become string, err err
 		}
 	}
 	return login, become, nil
+}
+
+// moduleCatalog is kpx's built-in modules plus the custom modules of the playbook's
+// library/ directory, -M directories and ANSIBLE_LIBRARY, in Ansible's order.
+func moduleCatalog(o runOptions) (modules.Catalog, error) {
+	dirs := []string{filepath.Join(filepath.Dir(o.playbook), "library")}
+	for _, p := range append(append([]string(nil), o.modulePath...), os.Getenv("ANSIBLE_LIBRARY")) {
+		for _, d := range filepath.SplitList(p) {
+			if d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	c, err := modules.Builtin().WithLibrary(dirs...)
+	if err != nil {
+		return nil, fmt.Errorf("custom modules: %w", err)
+	}
+	return c, nil
 }
