@@ -58,7 +58,7 @@ func callModule(t *testing.T, h Host, name string, c Call) Result {
 			return tpl.RenderText(string(data), map[string]any{"greeting": "hello", "items": []any{"a", "b"}})
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // generous: a loaded CI machine
 	defer cancel()
 	r, err := mod.Run(ctx, h, c)
 	if err != nil {

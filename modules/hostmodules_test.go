@@ -177,13 +177,16 @@ func idemCases(ctrl string) []idemCase {
 	}
 }
 
-// TestHostModulesIdempotent runs every case against an OpenSSH host: check mode first
-// (changed, nothing touched), then for real (changed, the expected files), then again
-// (ok), then check mode again (ok).
+// TestHostModulesIdempotent runs every case against an OpenSSH host.
 func TestHostModulesIdempotent(t *testing.T) {
-	h := fleetConn(t, nil, nil)
 	ctrl, _ := filepath.Abs("testdata/ctrl")
-	for _, tc := range idemCases(ctrl) {
+	runIdemCases(t, fleetConn(t, nil, nil), idemCases(ctrl))
+}
+
+// runIdemCases runs each case: check mode first (changed, nothing touched), then for
+// real (changed, the expected files), then again (ok), then check mode again (ok).
+func runIdemCases(t *testing.T, h Host, cases []idemCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tc.setup != nil {
