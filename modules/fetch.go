@@ -60,6 +60,11 @@ func runFetch(ctx context.Context, h Host, c Call) (Result, error) {
 	if err := download(ctx, h, c, src, local); err != nil {
 		return failure(r, err)
 	}
+	// As Ansible leaves it: a new file of the controller user (umask 022), whatever the
+	// mode on the host.
+	if err := os.Chmod(local, 0o644); err != nil {
+		return bad("%v", err)
+	}
 	sum, md, err := localSums(local)
 	if err != nil {
 		return bad("%v", err)

@@ -17,7 +17,10 @@ import (
 // TestStatWaitForURI covers the modules that report without changing: stat, wait_for
 // (port and path, met and timed out) and uri (found, not found) against an OpenSSH host.
 func TestStatWaitForURI(t *testing.T) {
-	h := fleetConn(t, nil, nil)
+	statWaitForURI(t, fleetConn(t, nil, nil))
+}
+
+func statWaitForURI(t *testing.T, h Host) {
 	dir := t.TempDir()
 	writeFile(t, dir+"/f", "hello\n", 0o640)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,9 @@ import (
 type builtin struct {
 	name string
 	spec Spec
-	run  func(ctx context.Context, h Host, c Call) (Result, error)
+	// noCheckMode: Ansible's module does not support check mode, so the task is skipped.
+	noCheckMode bool
+	run         func(ctx context.Context, h Host, c Call) (Result, error)
 }
 
 // hostModules are the file, service and network modules (copy, template, file, ...).
@@ -26,8 +28,8 @@ func hostModules() map[string]builtin {
 		"fetch":      {spec: fetchSpec(), run: runFetch},
 		"lineinfile": {spec: lineinfileSpec(), run: runLineinfile},
 		"script":     {spec: scriptSpec(), run: runScript},
-		"wait_for":   {spec: waitForSpec(), run: runWaitFor},
-		"uri":        {spec: uriSpec(), run: runURI},
+		"wait_for":   {spec: waitForSpec(), run: runWaitFor, noCheckMode: true},
+		"uri":        {spec: uriSpec(), run: runURI, noCheckMode: true},
 		"systemd":    {spec: systemdSpec(), run: runSystemd},
 		"service":    {spec: serviceSpec(), run: runService},
 	}
@@ -45,6 +47,9 @@ func (b builtin) Run(ctx context.Context, h Host, c Call) (Result, error) {
 		return Result{"failed": true, "changed": false, "msg": err.Error()}, nil
 	}
 	c.Args = b.spec.canonical(c.Args)
+	if c.Check && b.noCheckMode {
+		return noCheckMode(b.name), nil
+	}
 	return b.run(ctx, h, c)
 }
 
@@ -74,4 +79,9 @@ func intArg(args map[string]any, key string, def int) int {
 		}
 	}
 	return def
+}
+
+// noCheckMode is Ansible's result for a module without check mode support under --check.
+func noCheckMode(module string) Result {
+	return Result{"changed": false, "skipped": true, "msg": "remote module (" + module + ") does not support check mode"}
 }

@@ -72,7 +72,7 @@ func runLineinfile(ctx context.Context, h Host, c Call) (Result, error) {
 		return bad("%v", err)
 	}
 	script := probeCmd(p, false, true) + "\n" + `echo "euid=$(id -u)"; echo "umask=$(umask)"` + "\n" +
-		"[ -f " + transport.Quote(p) + " ] && cat -- " + transport.Quote(p) + "\n"
+		"if [ -f " + transport.Quote(p) + " ]; then cat -- " + transport.Quote(p) + "; fi\n"
 	res, err := mustRun(ctx, h, c, "read "+p, script)
 	if err != nil {
 		return failure(nil, err)

@@ -31,8 +31,8 @@ func runScript(ctx context.Context, h Host, c Call) (Result, error) {
 	}
 	r := Result{"changed": true, "rc": nil, "stdout": "", "stderr": ""}
 	if done, err := creationGuard(ctx, h, c, r); done || err != nil {
-		r["changed"] = false
-		return withLines(r, err)
+		// Ansible's script action skips the task, rather than report ok.
+		return Result{"changed": false, "skipped": true, "msg": str(r["stdout"])}, err
 	}
 	if c.Check {
 		if c.Args["creates"] == nil && c.Args["removes"] == nil {
