@@ -32,6 +32,9 @@ func Builtin() Catalog {
 	for name, m := range hostModules() {
 		c[name] = m.spec
 	}
+	for name, s := range livepatchSpecs() {
+		c[name] = s
+	}
 	return c
 }
 
@@ -80,6 +83,9 @@ func coreSpecs() map[string]Spec {
 // actions of the catalog (debug, fail, assert, set_fact, meta, pause, include_tasks) are
 // carried out by the engine on the controller.
 func Remote(name string) (Module, bool) {
+	if m, ok := livepatchModules()[name]; ok {
+		return m, true
+	}
 	m, ok := map[string]Module{"command": Command, "shell": Shell, "raw": Raw, "setup": Setup}[name]
 	if !ok {
 		if b, found := hostModules()[name]; found {

@@ -50,9 +50,9 @@ type Spec struct {
 	RequiredOneOf [][]string
 	// Each group: at most one of these may be given.
 	MutuallyExclusive [][]string
-	// Validate checks what the generic rules cannot (a mode's syntax, a regex, a choice
-	// that depends on another argument). It sees the arguments as written: values that
-	// are still templates must be let through.
+	// Validate, when set, checks what the fields above cannot say (a value's range,
+	// arguments that depend on each other, a mode's syntax, a regex). Template values are
+	// not yet rendered when it runs at load time; it must let them pass.
 	Validate func(args map[string]any) error
 	// Library is the file of a custom module (found in a library/ directory); "" for
 	// kpx's own modules.

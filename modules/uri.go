@@ -82,7 +82,7 @@ func runURI(ctx context.Context, h Host, c Call) (Result, error) {
 		env["KPX_URI_WGET"] = "uri: method " + method + " needs curl on the host (wget does GET and POST only)"
 	}
 	var wargs []string
-	for _, k := range sortedKeys(headersOf(a)) {
+	for _, k := range sortedAnyKeys(headersOf(a)) {
 		wargs = append(wargs, "--header="+transport.Quote(k+": "+str(headersOf(a)[k])))
 	}
 	if !boolArg(a, "validate_certs", true) {
@@ -160,7 +160,7 @@ func curlConfig(a map[string]any, u, method, ctype string, hasBody bool, timeout
 	if ctype != "" && !hasHeader(headers, "content-type") {
 		opt("header", "Content-Type: "+ctype)
 	}
-	for _, k := range sortedKeys(headers) {
+	for _, k := range sortedAnyKeys(headers) {
 		opt("header", k+": "+str(headers[k]))
 	}
 	if hasBody {
@@ -200,7 +200,7 @@ func curlQuote(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedAnyKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

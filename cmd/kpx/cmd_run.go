@@ -5,19 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/kpxdev/kpx/inventory"
-	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
-	"github.com/kpxdev/kpx/transport"
 )
 
 // runOptions are the flags of `kpx run`, named as ansible-playbook names them.
@@ -41,6 +37,19 @@ type runOptions struct {
 	becomeMethod  string
 	askPass       bool
 	askBecomePass bool
+	stateDir      string
+	onInterrupt   string
+	ui            string
+	// extraVarsParsed are variables from the journal of a resumed run, under -e.
+	extraVarsParsed map[string]any
+}
+
+func (o runOptions) validateInterrupt() error {
+	switch o.onInterrupt {
+	case "", rollout.OnInterruptRollback, rollout.OnInterruptStop:
+		return nil
+	}
+	return fmt.Errorf("--on-interrupt %q: give rollback or stop", o.onInterrupt)
 }
 
 func newRunCmd() *cobra.Command {
@@ -51,7 +60,7 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
-			return runPlaybook(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -73,76 +82,74 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.becomeMethod, "become-method", "sudo", "sudo or su")
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
+	addJournalFlags(f, &o)
+	addUIFlag(f, &o)
 	return cmd
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	catalog, err := moduleCatalog(o)
+// addJournalFlags adds the flags of the commands that run and journal: where the journal
+// goes, and what the first interrupt does.
+func addJournalFlags(f *pflag.FlagSet, o *runOptions) {
+	f.StringVar(&o.stateDir, "state-dir", os.Getenv("KPX_STATE_DIR"), "where run journals are kept (RUNS under it; default $XDG_STATE_HOME/kpx, ~/.local/state/kpx)")
+	f.StringVar(&o.onInterrupt, "on-interrupt", rollout.OnInterruptRollback, "what the first SIGINT/SIGTERM does once tasks in flight finish: rollback (the current wave) or stop")
+}
+
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	ui, err := newOutput(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
-	if err != nil {
-		return err
-	}
+	stderr = ui.stderr // held while the TUI owns the terminal
 	if o.syntaxCheck {
-		_, err := fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
+		catalog, err := moduleCatalog(o)
+		if err != nil {
+			return err
+		}
+		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
-	extra, err := playbooks.ParseExtraVars(o.extraVars)
+	if err := o.validateInterrupt(); err != nil {
+		return err
+	}
+	eng, err := setupEngine(o, stderr)
 	if err != nil {
 		return err
 	}
-	if len(o.sources) == 0 {
-		return errors.New("run: give an inventory with -i")
-	}
-	inv, err := inventory.Load(o.sources)
+	defer eng.close()
+	store, err := journalStore(o.stateDir)
 	if err != nil {
 		return err
 	}
-	for _, w := range inv.Warnings {
-		fmt.Fprintf(stderr, "[WARNING]: %s\n", w)
-	}
-	loginPass, becomePass, err := askPasswords(o, stderr)
+	id := rollout.NewRunID(time.Now())
+	j, err := store.Create(id)
 	if err != nil {
 		return err
 	}
-	pool := transport.NewPool(transport.PoolOptions{MaxDials: o.forks,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	defer pool.Close()
-	hv := transport.DefaultHostVarsOptions()
-	if o.user != "" {
-		hv.LocalUser = o.user
-	}
-	if o.privateKey != "" {
-		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
-	}
-	ri := newEngineInventory(inv, o.limit)
-	ri.warn = func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
-	exe := &rollout.TaskExecutor{
-		Templar:   playbooks.NewTemplar(playbooks.TemplarOptions{SearchDirs: []string{filepath.Dir(pb.Path)}}),
-		Inventory: ri,
-		Connector: &rollout.PoolConnector{Pool: pool, Options: hv, Password: loginPass,
-			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
-		ExtraVars: extra,
-		Check:     o.check,
-		Diff:      o.diff,
-		Modules:   catalog,
-	}
-	if o.become || o.becomeUser != "" || o.askBecomePass {
-		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
-	}
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
-	runner := rollout.NewRunner(exe, ri.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags})
-	fin, err := runner.Run(ctx, pb)
+	defer j.Close()
+	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, j.Path())
+	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
+		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
+	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
+		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+			return runner.Run(ctx, eng.pb)
+		})
+	})
+	return runExit(fin, interrupted, err, presentErr)
+}
+
+// runExit maps how a run ended to the command's error and exit code.
+func runExit(fin rollout.RunFinished, interrupted bool, err, presentErr error) error {
 	switch {
-	case ctx.Err() != nil:
-		return exitError{code: ExitInterrupted, msg: "interrupted; the run stopped before its end"}
+	case interrupted:
+		return exitError{code: ExitInterrupted, msg: "interrupted; the run stopped before its end (kpx resume continues it, kpx rollback undoes it)"}
 	case err != nil:
 		return err
-	case p.Err() != nil:
-		return p.Err()
+	case presentErr != nil:
+		return presentErr
 	}
 	if code := fin.ExitCode(); code != 0 {
 		return exitError{code: code}
@@ -184,22 +191,4 @@ func askPasswords(o runOptions, prompt io.Writer) (login, become string, err err
 		}
 	}
 	return login, become, nil
-}
-
-// moduleCatalog is kpx's built-in modules plus the custom modules of the playbook's
-// library/ directory, -M directories and ANSIBLE_LIBRARY, in Ansible's order.
-func moduleCatalog(o runOptions) (modules.Catalog, error) {
-	dirs := []string{filepath.Join(filepath.Dir(o.playbook), "library")}
-	for _, p := range append(append([]string(nil), o.modulePath...), os.Getenv("ANSIBLE_LIBRARY")) {
-		for _, d := range filepath.SplitList(p) {
-			if d != "" {
-				dirs = append(dirs, d)
-			}
-		}
-	}
-	c, err := modules.Builtin().WithLibrary(dirs...)
-	if err != nil {
-		return nil, fmt.Errorf("custom modules: %w", err)
-	}
-	return c, nil
 }

@@ -48,11 +48,11 @@ func TestModulesMatchAnsible(t *testing.T) {
 		want, wantCode := testfleet.RunAnsible(ctx, t, f.Dir, ansible, args("ansible")...)
 		var out, errOut bytes.Buffer
 		code := run(ctx, append([]string{"run"}, args("kpx")...), &out, &errOut)
-		if g, w := recap(out.String()), recap(string(want)); g != w || code != wantCode {
+		if g, w := recapText(out.String()), recapText(string(want)); g != w || code != wantCode {
 			t.Fatalf("%s: PLAY RECAP differs (exit %d, ansible-playbook %d)\n--- kpx\n%s\n--- ansible-playbook\n%s\n--- kpx stderr\n%s",
 				r.name, code, wantCode, out.String(), want, errOut.String())
 		}
-		t.Logf("%s:\n%s", r.name, recap(out.String()))
+		t.Logf("%s:\n%s", r.name, recapText(out.String()))
 	}
 	a, k := tree(t, roots["ansible"]), tree(t, roots["kpx"])
 	if a != k {
@@ -85,8 +85,8 @@ func conformancePlaybook(t *testing.T) string {
 	return filepath.Join(dst, "site.yml")
 }
 
-// recap is the PLAY RECAP section of ansible-playbook's output.
-func recap(out string) string {
+// recapText is the PLAY RECAP section of ansible-playbook's output.
+func recapText(out string) string {
 	i := strings.Index(out, "PLAY RECAP")
 	if i < 0 {
 		return "(no PLAY RECAP)"
