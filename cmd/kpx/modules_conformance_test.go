@@ -36,6 +36,7 @@ func TestModulesMatchAnsible(t *testing.T) {
 	defer cancel()
 
 	roots := map[string]string{"ansible": t.TempDir(), "kpx": t.TempDir()}
+	stateDir := t.TempDir()
 	runs := []struct {
 		name  string
 		extra []string
@@ -47,7 +48,7 @@ func TestModulesMatchAnsible(t *testing.T) {
 		}
 		want, wantCode := testfleet.RunAnsible(ctx, t, f.Dir, ansible, args("ansible")...)
 		var out, errOut bytes.Buffer
-		code := run(ctx, append([]string{"run"}, args("kpx")...), &out, &errOut)
+		code := run(ctx, append([]string{"run", "--state-dir", stateDir}, args("kpx")...), &out, &errOut)
 		if g, w := recapText(out.String()), recapText(string(want)); g != w || code != wantCode {
 			t.Fatalf("%s: PLAY RECAP differs (exit %d, ansible-playbook %d)\n--- kpx\n%s\n--- ansible-playbook\n%s\n--- kpx stderr\n%s",
 				r.name, code, wantCode, out.String(), want, errOut.String())
