@@ -60,7 +60,7 @@ func TestRealKernels(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(play, "inventory.ini"), mustRead(t, fleet.Inventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, fleet: fleet, bin: kpx, play: play}
+	e := &env{t: t, fleet: fleet, bin: kpx, play: play, runs: new(int)}
 	names := fleet.Names()
 
 	t.Run("busybox only", func(t *testing.T) {
@@ -116,7 +116,7 @@ func TestRealKernels(t *testing.T) {
 		e.wantOriginal(ctx, "vm02", "vm03")
 		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx, "vm01") })
 	})
-	t.Logf("end-to-end: %d kpx runs on %d VMs, %s in all (boot included)", e.runs, len(names), time.Since(began).Round(time.Second))
+	t.Logf("end-to-end: %d kpx runs on %d VMs, %s in all (boot included)", *e.runs, len(names), time.Since(began).Round(time.Second))
 }
 
 // bootWait is how long the VMs may take to boot: KPX_E2E_BOOT_WAIT (a Go duration), else

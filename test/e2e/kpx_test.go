@@ -33,7 +33,7 @@ type env struct {
 	fleet *vmfleet.Fleet
 	bin   string // the kpx binary under test
 	play  string // a copy of testdata/e2e with the built modules in files/
-	runs  int
+	runs  *int // kpx runs so far, shared by the steps
 }
 
 // buildKpx builds cmd/kpx as the tests run it.
@@ -106,7 +106,7 @@ func copyDir(t *testing.T, src, dst string) {
 // journal directory, and reads the events the run journaled.
 func (e *env) kpx(ctx context.Context, args ...string) kpxRun {
 	e.t.Helper()
-	e.runs++
+	*e.runs++
 	state := filepath.Join(e.fleet.Dir, "state", strings.ReplaceAll(e.t.Name(), "/", "_"))
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Dir = e.play
