@@ -33,7 +33,7 @@ type env struct {
 	fleet *vmfleet.Fleet
 	bin   string // the kpx binary under test
 	play  string // a copy of testdata/e2e with the built modules in files/
-	runs  *int // kpx runs so far, shared by the steps
+	runs  *int   // kpx runs so far, shared by the steps
 }
 
 // buildKpx builds cmd/kpx as the tests run it.
