@@ -187,3 +187,30 @@ func TestBridgeBatches(t *testing.T) {
 		t.Errorf("Since(499) = %v", rest)
 	}
 }
+
+// TestAppliedSettlesPlainBatches: in a play without health checks, a host is done with
+// its batch when the engine says it applied, even if the next batch has not started (the
+// run may be paused between them).
+func TestAppliedSettlesPlainBatches(t *testing.T) {
+	batch := []string{"h1", "h2"}
+	m, _ := drive(testModel(nil), EventsMsg{At: t0, Events: []rollout.Event{
+		rollout.PlayStarted{Name: "p", Batch: batch, Wave: 1, Waves: 2},
+		rollout.TaskStarted{Name: "t"},
+		rollout.HostResult{Host: "h1", Status: rollout.StatusChanged},
+		rollout.HostResult{Host: "h2", Status: rollout.StatusOK},
+		rollout.HostTaskState{Host: "h1", Wave: 1, Phase: rollout.PhaseTasks, State: rollout.HostApplied},
+	}})
+	if st := m.st.hosts[0].status; st != hostChanged {
+		t.Errorf("h1 %s after applied, want changed", st)
+	}
+	if w := m.st.waves[0]; w.state != rollout.WaveRunning || w.running != 1 {
+		t.Errorf("wave %s with %d running, want running with 1", w.state, w.running)
+	}
+	m, _ = drive(m, EventsMsg{At: t0, Events: []rollout.Event{
+		rollout.HostTaskState{Host: "h2", Wave: 1, Phase: rollout.PhaseTasks, State: rollout.HostApplied},
+		rollout.ControlChanged{Control: "pause"},
+	}})
+	if w := m.st.waves[0]; w.state != waveDone || m.st.counts[hostRunning] != 0 || !m.st.paused {
+		t.Errorf("wave %s, %d running, paused %v; want done, 0, true", w.state, m.st.counts[hostRunning], m.st.paused)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/rollout"
 )
@@ -25,6 +24,8 @@ type runOptions struct {
 	extraVars     []string
 	forks         int
 	check         bool
+	diff          bool
+	modulePath    []string
 	tags          []string
 	skipTags      []string
 	verbose       int
@@ -68,6 +69,8 @@ func newRunCmd() *cobra.Command {
 	f.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "variables: key=value, YAML/JSON, or @file (repeatable; later wins)")
 	f.IntVarP(&o.forks, "forks", "f", 5, "hosts that run a task at once (Ansible's default is 5; large fleets want more)")
 	f.BoolVarP(&o.check, "check", "C", false, "report what would change, change nothing")
+	f.BoolVarP(&o.diff, "diff", "D", false, "show the changes files and templates get (Ansible's before/after diff)")
+	f.StringArrayVarP(&o.modulePath, "module-path", "M", nil, "directories of custom modules, colon-separated (also ANSIBLE_LIBRARY); library/ beside the playbook comes first")
 	f.StringSliceVarP(&o.tags, "tags", "t", nil, "run only tasks with these tags")
 	f.StringSliceVar(&o.skipTags, "skip-tags", nil, "skip tasks with these tags")
 	f.CountVarP(&o.verbose, "verbose", "v", "show task results (-v), more with -vvv")
@@ -98,10 +101,14 @@ func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, std
 	}
 	stderr = ui.stderr // held while the TUI owns the terminal
 	if o.syntaxCheck {
-		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()}); err != nil {
+		catalog, err := moduleCatalog(o)
+		if err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
+		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
 	if err := o.validateInterrupt(); err != nil {

@@ -99,7 +99,8 @@ func (s *tmuxSession) waitFor(what string, timeout time.Duration, want ...string
 }
 
 // TestTUIInTmux runs the real binary in a real terminal (tmux) against the OpenSSH fleet,
-// steers it with keys and reads the screen.
+// steers it with keys (filter, pause, resume, quit and its confirmation, leaving the
+// summary) and reads the screen.
 func TestTUIInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -125,10 +126,17 @@ func TestTUIInTmux(t *testing.T) {
 	if strings.Contains(scr, "host01 ") || strings.Contains(scr, "host03 ") {
 		t.Errorf("the filter /host02 still shows other hosts:\n%s", scr)
 	}
+	// p pauses once the current wave is over: the header says so, the wave ends, and no
+	// host starts until r.
 	s.keys("p")
-	s.waitFor("pause", long, "pause")
+	s.waitFor("pause", long, "PAUSED")
+	s.waitFor("paused between waves", 3*time.Minute, "PAUSED", "running 0 ")
+	time.Sleep(2 * time.Second)
+	if scr := s.screen(); !strings.Contains(scr, "running 0 ") || !strings.Contains(scr, "PAUSED") {
+		t.Fatalf("a host started while the run was paused:\n%s", scr)
+	}
 	s.keys("r")
-	s.waitFor("resume", long, "resume")
+	s.waitFor("resume", long, "RUNNING")
 	s.keys("q")
 	s.waitFor("quit asks while the run is active", long, "Quit? y/N")
 	s.keys("n")
