@@ -120,8 +120,10 @@ func waveStates(entries []rollout.JournalEntry) []string {
 	return out
 }
 
+// testCtx bounds a test's run generously: when it ends, kpx treats it as an interrupt
+// (rollback, exit 99), which a loaded machine must not trigger.
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
