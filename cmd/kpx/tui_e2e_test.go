@@ -187,7 +187,7 @@ func TestPipedRunIsPlainText(t *testing.T) {
 func TestJSONRunIsEventLines(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Options{Hosts: 2})
 	play, _ := filepath.Abs("../../testdata/rollout/fleet/site.yml")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"run", "--ui", "json", "-i", f.Inventory, play}, &out, &errOut)
