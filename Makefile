@@ -28,7 +28,7 @@ e2e-deps:
 	@bash scripts/e2e-deps
 
 e2e: e2e-deps
-	$(GO) test -tags e2e -count=1 -timeout 30m -v ./internal/vmfleet ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 45m -v ./internal/vmfleet ./test/e2e
 
 demo: build
 	$(BIN) demo

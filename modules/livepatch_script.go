@@ -30,6 +30,7 @@ const livepatchApply = `
 lp=$kpx_sys/kernel/livepatch/$name
 fail() { p error "$1"; [ -n "${stage:-}" ] && rm -rf "$stage"; exit 1; }
 umask 077
+case $updir in /*/kpx-livepatch.????????) ;; *) fail "unexpected upload directory $updir" ;; esac
 mkdir -p "$kpx_state/livepatch" && chmod 700 "$kpx_state" "$kpx_state/livepatch" || fail "cannot create $kpx_state/livepatch"
 stage=$(mktemp -d "$kpx_state/livepatch/.stage.XXXXXXXX") || fail "cannot create a private staging directory"
 cp "$upload" "$stage/$name.ko" || fail "cannot copy the uploaded module"

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"io"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // Options configure a Model.
@@ -108,7 +110,8 @@ func (m Model) QuitWhileActive() bool { return m.quitWhileActive }
 
 // Summary is the run's closing account in plain text, to print after the UI exits.
 func (m Model) Summary() string {
-	r := lipgloss.NewRenderer(nil)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
 	return summaryText(m.st, newStyles(r))
 }
 

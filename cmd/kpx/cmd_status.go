@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,7 +129,8 @@ func writeStatusJSON(w io.Writer, statuses []rollout.HostStatus) error {
 // writeStatusTable prints one row per host; a host with several patches gets one row per
 // patch, the host's columns given on the first.
 func writeStatusTable(w io.Writer, statuses []rollout.HostStatus) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tKERNEL\tEFFECTIVE\tPATCH\tENABLED\tTRANSITION\tTAINT\tSTATE")
 	for _, s := range statuses {
 		state := "ok"
@@ -154,11 +156,21 @@ func writeStatusTable(w io.Writer, statuses []rollout.HostStatus) error {
 			row := append(append([]string{}, cols...), p.Name, yesNo(p.Enabled), yesNo(p.Transition))
 			if i == 0 {
 				row = append(row, tail...)
+			} else {
+				row = append(row, "", "") // every row has every cell: tabwriter aligns blocks of equal rows
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n"))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func dash(s string) string {

@@ -122,10 +122,7 @@ func (o output) run(ctx context.Context, newRunner func(emit func(rollout.Event)
 
 func (o output) runTUI(ctx context.Context, newRunner func(emit func(rollout.Event)) *rollout.Runner,
 	do func(context.Context, *rollout.Runner) (rollout.RunFinished, bool, error)) (rollout.RunFinished, bool, error, error) {
-	r := lipgloss.NewRenderer(o.stdout)
-	if o.term.noColor || o.term.term == "dumb" {
-		r.SetColorProfile(termenv.Ascii)
-	}
+	r := uiRenderer(o.stdout, o.term)
 	ctl := &runControls{}
 	var (
 		fin         rollout.RunFinished
@@ -148,6 +145,15 @@ func (o output) runTUI(ctx context.Context, newRunner func(emit func(rollout.Eve
 	fmt.Fprintln(o.stdout, m.Summary())
 	o.stderr.release()
 	return fin, interrupted || m.QuitWhileActive(), err, nil
+}
+
+// uiRenderer draws for w, without colors when NO_COLOR is set or TERM is dumb.
+func uiRenderer(w io.Writer, t terminalInfo) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(w)
+	if t.noColor || t.term == "dumb" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return r
 }
 
 // heldWriter writes through, except between hold and release (while the TUI owns the

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 func TestChooseUI(t *testing.T) {
@@ -44,5 +48,41 @@ func TestChooseUI(t *testing.T) {
 				t.Errorf("chooseUI(%q) = %q, %v; want %q", c.flag, got, err, c.want)
 			}
 		})
+	}
+}
+
+func TestUIRendererHonoursNoColor(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		term terminalInfo
+	}{
+		{"NO_COLOR", terminalInfo{term: "xterm-256color", noColor: true}},
+		{"TERM=dumb", terminalInfo{term: "dumb"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := uiRenderer(io.Discard, c.term)
+			if p := r.ColorProfile(); p != termenv.Ascii {
+				t.Errorf("color profile %v, want Ascii", p)
+			}
+			if s := r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true).Render("x"); strings.Contains(s, "\x1b[3") {
+				t.Errorf("styled text has a color: %q", s)
+			}
+		})
+	}
+}
+
+func TestHeldWriterHoldsWhileTheTUIRuns(t *testing.T) {
+	var out strings.Builder
+	h := &heldWriter{w: &out}
+	io.WriteString(h, "before\n")
+	h.hold()
+	io.WriteString(h, "during\n")
+	if out.String() != "before\n" {
+		t.Fatalf("written while held: %q", out.String())
+	}
+	h.release()
+	io.WriteString(h, "after\n")
+	if out.String() != "before\nduring\nafter\n" {
+		t.Errorf("got %q", out.String())
 	}
 }

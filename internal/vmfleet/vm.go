@@ -65,7 +65,7 @@ func (vm *VM) boot(k *Kernel, memMB, port int) error {
 		"-m", fmt.Sprint(memMB), "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
 		"-no-reboot", "-serial", "file:" + vm.Console,
 		"-kernel", k.Image, "-initrd", vm.Initrd,
-		"-append", "console=ttyS0 panic=-1 quiet no_timer_check kpx_vm=" + vm.Name,
+		"-append", "console=ttyS0 panic=-1 loglevel=4 no_timer_check mitigations=off kpx_vm=" + vm.Name,
 		"-nic", fmt.Sprintf("user,model=%s,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22", NICModel, port)}
 	vm.cmd = exec.Command("nice", args...)
 	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -32,21 +32,35 @@ func TestRealKernels(t *testing.T) {
 			}
 		}
 	})
-	kpx := buildKpx(t, dir)
-	fleet = vmfleet.Start(t, vmfleet.Options{VMs: 3, Dir: filepath.Join(dir, "fleet")})
-	t.Logf("3 VMs (Linux %s) answered SSH %s after qemu started", fleet.Kernel.Release, fleet.Booted.Round(time.Millisecond))
-
+	kernel, err := vmfleet.FindKernel(os.Getenv("KPX_E2E_KERNEL"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	play := filepath.Join(dir, "play")
 	files := filepath.Join(play, "files")
 	if err := os.MkdirAll(files, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	copyDir(t, "../../testdata/e2e", play)
-	buildPatches(t, fleet.Kernel, files)
+	// kpx and the live patch build while the VMs boot.
+	var kpx string
+	built := make(chan error, 1)
+	go func() {
+		var err error
+		if kpx, err = buildKpx(dir); err == nil {
+			err = buildPatches(kernel, files)
+		}
+		built <- err
+	}()
+	fleet = vmfleet.Start(t, vmfleet.Options{VMs: 3, Release: kernel.Release, Dir: filepath.Join(dir, "fleet"), BootWait: bootWait(t)})
+	t.Logf("3 VMs (Linux %s) answered SSH %s after qemu started", fleet.Kernel.Release, fleet.Booted.Round(time.Millisecond))
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(play, "inventory.ini"), mustRead(t, fleet.Inventory), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, fleet: fleet, bin: kpx, play: play}
+	e := &env{t: t, fleet: fleet, bin: kpx, play: play, runs: new(int)}
 	names := fleet.Names()
 
 	t.Run("busybox only", func(t *testing.T) {
@@ -102,7 +116,21 @@ func TestRealKernels(t *testing.T) {
 		e.wantOriginal(ctx, "vm02", "vm03")
 		t.Run("kpx status", func(t *testing.T) { e.sub(t).wantStatus(ctx, "vm01") })
 	})
-	t.Logf("end-to-end: %d kpx runs on %d VMs, %s in all (boot included)", e.runs, len(names), time.Since(began).Round(time.Second))
+	t.Logf("end-to-end: %d kpx runs on %d VMs, %s in all (boot included)", *e.runs, len(names), time.Since(began).Round(time.Second))
+}
+
+// bootWait is how long the VMs may take to boot: KPX_E2E_BOOT_WAIT (a Go duration), else
+// 15 minutes (an emulated machine boots in seconds when idle, but a busy 2-core CI machine
+// can starve it for minutes).
+func bootWait(t *testing.T) time.Duration {
+	if v := os.Getenv("KPX_E2E_BOOT_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("KPX_E2E_BOOT_WAIT: %v", err)
+		}
+		return d
+	}
+	return 15 * time.Minute
 }
 
 func (e *env) sub(t *testing.T) *env { c := *e; c.t = t; return &c }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,40 +33,36 @@ type env struct {
 	fleet *vmfleet.Fleet
 	bin   string // the kpx binary under test
 	play  string // a copy of testdata/e2e with the built modules in files/
-	runs  int
+	runs  *int   // kpx runs so far, shared by the steps
 }
 
 // buildKpx builds cmd/kpx as the tests run it.
-func buildKpx(t *testing.T, dir string) string {
-	t.Helper()
+func buildKpx(dir string) (string, error) {
 	bin := filepath.Join(dir, "kpx")
 	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/kpx")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/kpx: %v\n%s", err, out)
+		return "", fmt.Errorf("go build cmd/kpx: %v\n%s", err, out)
 	}
-	return bin
+	return bin, nil
 }
 
 // buildPatches builds testdata/livepatch against the fleet's kernel headers into
 // files/kpx_e2e_cmdline.ko, and a copy whose vermagic names another release into
 // files/other-release.ko.
-func buildPatches(t *testing.T, k *vmfleet.Kernel, files string) {
-	t.Helper()
+func buildPatches(k *vmfleet.Kernel, files string) error {
 	cmd := exec.Command("../../testdata/livepatch/build.sh", k.Release, files)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the live patch: %v\n%s", err, out)
+		return fmt.Errorf("building the live patch: %v\n%s", err, out)
 	}
 	ko, err := os.ReadFile(filepath.Join(files, "kpx_e2e_cmdline.ko"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	other, err := otherRelease(ko, k.Release)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(files, "other-release.ko"), other, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(filepath.Join(files, "other-release.ko"), other, 0o644)
 }
 
 // otherRelease rewrites the module's vermagic to name a release of the same length that
@@ -109,7 +106,7 @@ func copyDir(t *testing.T, src, dst string) {
 // journal directory, and reads the events the run journaled.
 func (e *env) kpx(ctx context.Context, args ...string) kpxRun {
 	e.t.Helper()
-	e.runs++
+	*e.runs++
 	state := filepath.Join(e.fleet.Dir, "state", strings.ReplaceAll(e.t.Name(), "/", "_"))
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Dir = e.play
