@@ -61,5 +61,5 @@ func TestBusyboxTarget(t *testing.T) {
 	h := busyboxHost(t)
 	ctrl, _ := filepath.Abs("testdata/ctrl")
 	runIdemCases(t, h, idemCases(ctrl))
-	statWaitForURI(t, h)
+	statWaitForURI(t, h, true)
 }
