@@ -150,7 +150,7 @@ func TestSystemdWithFakeSystemctl(t *testing.T) {
 			acts = append(acts, l)
 		}
 	}
-	want := "start db|enable db|restart db|stop db|disable db|daemon-reload "
+	want := "start db|enable db|restart db|disable db|stop db|daemon-reload" // masked, enabled, then state: Ansible's order
 	if got := strings.Join(acts, "|"); got != want {
 		t.Errorf("systemctl actions %q, want %q", got, want)
 	}
