@@ -78,7 +78,7 @@ func call(t *testing.T, h Host, module string, args map[string]any, check bool) 
 	if !ok {
 		t.Fatalf("no module %s", module)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	r, err := m.Run(ctx, h, Call{Args: args, Check: check})
 	if err != nil {

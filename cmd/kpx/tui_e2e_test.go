@@ -116,7 +116,7 @@ func TestTUIInTmux(t *testing.T) {
 	// The window stays after kpx exits so that the printed summary can be read.
 	command := fmt.Sprintf("TERM=xterm-256color %s run -i %s %s; echo $? > %s; echo KPX-EXITED; sleep 600", bin, f.Inventory, play, status)
 	s := startTmux(t, 120, 36, command)
-	const long = 90 * time.Second
+	const long = 3 * time.Minute
 
 	s.waitFor("start", long, "kpx", "WAVE 1/3", "host01", "RUNNING")
 	for _, k := range []string{"/", "h", "o", "s", "t", "0", "2", "Enter"} {
@@ -130,7 +130,7 @@ func TestTUIInTmux(t *testing.T) {
 	// host starts until r.
 	s.keys("p")
 	s.waitFor("pause", long, "PAUSED")
-	s.waitFor("paused between waves", 3*time.Minute, "PAUSED", "running 0 ")
+	s.waitFor("paused between waves", 6*time.Minute, "PAUSED", "running 0 ")
 	time.Sleep(2 * time.Second)
 	if scr := s.screen(); !strings.Contains(scr, "running 0 ") || !strings.Contains(scr, "PAUSED") {
 		t.Fatalf("a host started while the run was paused:\n%s", scr)
@@ -140,7 +140,7 @@ func TestTUIInTmux(t *testing.T) {
 	s.keys("q")
 	s.waitFor("quit asks while the run is active", long, "Quit? y/N")
 	s.keys("n")
-	scr = s.waitFor("summary screen", 4*time.Minute, "press any key", "host02", "failed")
+	scr = s.waitFor("summary screen", 8*time.Minute, "press any key", "host02", "failed")
 	if strings.Contains(scr, "KPX-EXITED") {
 		t.Fatalf("kpx exited before a key was pressed:\n%s", scr)
 	}
@@ -168,7 +168,7 @@ func TestPipedRunIsPlainText(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	command := fmt.Sprintf("TERM=xterm-256color %s run -i %s %s | cat > %s; echo KPX-EXITED; sleep 600", bin, f.Inventory, play, out)
 	s := startTmux(t, 100, 30, command)
-	s.waitFor("piped run", 2*time.Minute, "KPX-EXITED")
+	s.waitFor("piped run", 8*time.Minute, "KPX-EXITED")
 	got, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
