@@ -104,7 +104,7 @@ func (a attrs) recursePlan(dir string, check bool) string {
 		for _, t := range tests {
 			b.WriteString("[ -n \"$(find " + q + " -mindepth 1 " + t + " 2>/dev/null | head -n 1)\" ] && echo changed\n")
 		}
-		return b.String()
+		return b.String() + "exit 0\n"
 	}
 	if a.owner != "" || a.group != "" {
 		spec := a.owner

@@ -34,7 +34,13 @@ func busyboxHost(t *testing.T) Host {
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f := testfleet.Start(t, testfleet.Options{Override: []string{"SetEnv PATH=" + bin}})
+	// HOME points at an empty directory: the login shell (bash, for root) must find no
+	// rc file putting other directories back on PATH.
+	home := filepath.Join(filepath.Dir(bin), "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := testfleet.Start(t, testfleet.Options{Override: []string{"SetEnv PATH=" + bin + " HOME=" + home}})
 	h := fleetConn(t, f, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -55,5 +61,5 @@ func TestBusyboxTarget(t *testing.T) {
 	h := busyboxHost(t)
 	ctrl, _ := filepath.Abs("testdata/ctrl")
 	runIdemCases(t, h, idemCases(ctrl))
-	statWaitForURI(t, h)
+	statWaitForURI(t, h, true)
 }

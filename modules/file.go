@@ -84,6 +84,16 @@ func runFile(ctx context.Context, h Host, c Call) (Result, error) {
 	if len(cmds) > 0 {
 		r["changed"] = true
 	}
+	if ft.state == "directory" && ft.cur.Exists && boolArg(a, "recurse", false) && (ft.at.mode.set || ft.at.owner != "" || ft.at.group != "") {
+		// What lies below: changed in place (or, in check mode, only looked at).
+		out, err := mustRun(ctx, h, c, "recurse into "+ft.path, ft.at.recursePlan(ft.path, c.Check))
+		if err != nil {
+			return failure(r, err)
+		}
+		if strings.Contains(string(out.Stdout), "changed") {
+			r["changed"] = true
+		}
+	}
 	if c.Diff {
 		r["diff"] = map[string]any{"before": map[string]any{"path": ft.path, "state": stateOf(ft.cur)},
 			"after": map[string]any{"path": ft.path, "state": ft.state}}
@@ -95,12 +105,8 @@ func runFile(ctx context.Context, h Host, c Call) (Result, error) {
 		}
 		return r, nil
 	}
-	out, err := mustRun(ctx, h, c, ft.state+" "+ft.path, strings.Join(cmds, "\n"))
-	if err != nil {
+	if _, err := mustRun(ctx, h, c, ft.state+" "+ft.path, strings.Join(cmds, "\n")); err != nil {
 		return failure(r, err)
-	}
-	if strings.Contains(string(out.Stdout), "kpx:unchanged") && len(cmds) == 1 {
-		r["changed"] = false
 	}
 	if ft.state == "absent" {
 		return r, nil
@@ -157,9 +163,6 @@ func (ft *fileTask) plan(a map[string]any) ([]string, Result, error) {
 			return ft.mkdirs(), r, nil
 		case ft.cur.Type != "directory" && !(ft.cur.Type == "link" && ft.follow):
 			return fail("%s already exists as a %s", ft.path, stateOf(ft.cur))
-		}
-		if boolArg(a, "recurse", false) && (ft.at.mode.set || ft.at.owner != "" || ft.at.group != "") {
-			cmds = append(cmds, "kpx_recurse() {\n"+ft.at.recursePlan(ft.path, false)+"}\nkpx_recurse | grep -q changed || echo kpx:unchanged")
 		}
 	case "touch":
 		if !ft.cur.Exists {

@@ -169,7 +169,7 @@ func idemCases(ctrl string) []idemCase {
 		{name: "fetch", module: "fetch", args: map[string]any{"src": "{dir}/remote.txt", "dest": "{dir}/fetched"},
 			setup: func(t *testing.T, dir string) { writeFile(t, dir+"/remote.txt", "from host\n", 0o600) },
 			verify: func(t *testing.T, dir string, r Result) {
-				wantFile(t, dir+"/fetched/host01"+dir+"/remote.txt", "from host\n", 0o600)
+				wantFile(t, dir+"/fetched/host01"+dir+"/remote.txt", "from host\n", 0o644) // as Ansible leaves it
 			}},
 		{name: "fetch flat", module: "fetch", args: map[string]any{"src": "{dir}/remote.txt", "dest": "{dir}/out/", "flat": true},
 			setup:  func(t *testing.T, dir string) { writeFile(t, dir+"/remote.txt", "flat\n", 0o644) },

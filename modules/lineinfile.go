@@ -208,7 +208,7 @@ func lineinfileAbsent(lines []string, a map[string]any) ([]string, int, error) {
 		var hit bool
 		switch {
 		case re != nil:
-			hit = re.MatchString(l)
+			hit = re.MatchString(pyLine(l))
 		case hasSearch && search != nil:
 			hit = strings.Contains(l, str(search))
 		default:

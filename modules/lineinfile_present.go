@@ -40,7 +40,7 @@ func lineinfilePresent(lines []string, a map[string]any) ([]string, string, erro
 		for i, l := range lines {
 			var m []int
 			if reM != nil {
-				m = reM.FindStringSubmatchIndex(l)
+				m = reM.FindStringSubmatchIndex(pyLine(l))
 			} else if strings.Contains(l, search) {
 				m = []int{0, 0}
 			}
@@ -57,7 +57,7 @@ func lineinfilePresent(lines []string, a map[string]any) ([]string, string, erro
 		for i, l := range lines {
 			if trimEOL(l) == line {
 				index[0], exact = i, true
-			} else if reIns != nil && reIns.MatchString(l) {
+			} else if reIns != nil && reIns.MatchString(pyLine(l)) {
 				if hasAfter {
 					index[1] = i + 1
 				} else {
@@ -84,7 +84,7 @@ func lineinfilePresent(lines []string, a map[string]any) ([]string, string, erro
 	case index[0] != -1:
 		newLine := line
 		if backrefs && reM != nil && match != nil {
-			newLine = string(reM.ExpandString(nil, pyTemplate(line), lines[index[0]], match))
+			newLine = string(reM.ExpandString(nil, pyTemplate(line), pyLine(lines[index[0]]), match))
 		}
 		if !strings.HasSuffix(newLine, nl) {
 			newLine += nl
@@ -141,3 +141,7 @@ func pyTemplate(s string) string {
 		return "${" + name + "}"
 	})
 }
+
+// pyLine is a line as a Go regexp must see it to match as Python's re.search does on the
+// line with its newline: Python's $ also matches just before a final newline.
+func pyLine(l string) string { return strings.TrimSuffix(l, "\n") }

@@ -39,7 +39,7 @@ func runStat(ctx context.Context, h Host, c Call) (Result, error) {
 	if boolArg(c.Args, "get_mime", true) {
 		script += fmt.Sprintf("command -v file >/dev/null 2>&1 && [ -e %[1]s ] && echo \"mime=$(file -b --mime-type -- %[1]s 2>/dev/null)\" && echo \"charset=$(file -b --mime-encoding -- %[1]s 2>/dev/null)\"\n", transport.Quote(p))
 	}
-	res, err := mustRun(ctx, h, c, "stat "+p, script)
+	res, err := mustRun(ctx, h, c, "stat "+p, script+"exit 0\n")
 	if err != nil {
 		return failure(nil, err)
 	}

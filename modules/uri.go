@@ -40,10 +40,12 @@ if command -v curl >/dev/null 2>&1; then
 	echo "rc=$?"
 elif command -v wget >/dev/null 2>&1; then
 	[ "$KPX_URI_WGET" = ok ] || { echo "$KPX_URI_WGET" >&2; exit 4; }
-	set -- -S -O "$d/body" -T "$KPX_URI_TIMEOUT"
+	# No -T: busybox 1.35's wget crashes with it; timeout(1) bounds the request instead.
+	set -- -S -O "$d/body"
 	[ -s "$d/body.in" ] && set -- "$@" --post-file "$d/body.in"
-	wget "$@" $KPX_URI_WGET_ARGS -- "$KPX_URI_URL" 2>"$d/head"
-	echo "rc=$?"; echo "code=$(grep -E '^ *HTTP/' "$d/head" | tail -n 1 | awk '{print $2}')"; echo "url=$KPX_URI_URL"
+	t=; command -v timeout >/dev/null 2>&1 && t="timeout $KPX_URI_TIMEOUT"
+	$t wget "$@" $KPX_URI_WGET_ARGS -- "$KPX_URI_URL" 2>"$d/head"
+	echo "rc=$?"; echo "code=$(grep -oE 'HTTP/[0-9.]+ [0-9]{3}' "$d/head" | tail -n 1 | awk '{print $2}')"; echo "url=$KPX_URI_URL"
 	cp "$d/head" "$d/err"
 else
 	echo "uri: neither curl nor wget is installed on the host" >&2; exit 127

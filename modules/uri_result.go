@@ -72,6 +72,9 @@ func lastHeaders(head string, reason *string) map[string]any {
 	out := map[string]any{}
 	for _, line := range strings.Split(strings.ReplaceAll(head, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(line)
+		if _, after, ok := strings.Cut(line, "server returned error: "); ok {
+			line = after // busybox wget reports an error status this way
+		}
 		if strings.HasPrefix(line, "HTTP/") {
 			out = map[string]any{}
 			f := strings.SplitN(line, " ", 3)
