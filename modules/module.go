@@ -22,6 +22,7 @@ type Host interface {
 type Call struct {
 	Args   map[string]any    // rendered arguments, validated against the module's Spec
 	Check  bool              // check mode: report what would change, change nothing
+	Diff   bool              // diff mode (--diff, the diff keyword): modules that can, report a diff
 	Env    map[string]string // the task's environment
 	Become *transport.Become // nil: the connection's default
 	// Find resolves a controller-side file named in the arguments (copy's src, a

@@ -29,6 +29,7 @@ type TaskExecutor struct {
 	Connector Connector
 	ExtraVars map[string]any
 	Check     bool // --check: modules report what they would change
+	Diff      bool // --diff: modules that can report their changes as a diff
 	// DefaultBecome applies to tasks that do not say (ansible-playbook's -b, --become-user,
 	// -K); nil leaves each host's ansible_become* variables in charge.
 	DefaultBecome *transport.Become
@@ -118,6 +119,7 @@ func (e *TaskExecutor) magic(host string, ps *playState) map[string]any {
 		"ansible_play_batch":       toAnyList(ps.batch),
 		"play_hosts":               toAnyList(ps.batch),
 		"ansible_check_mode":       e.Check,
+		"ansible_diff_mode":        e.Diff,
 		"omit":                     playbooks.Omit,
 	}
 	if ps.play != nil {

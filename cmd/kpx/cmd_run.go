@@ -39,6 +39,9 @@ type runOptions struct {
 	becomeMethod  string
 	askPass       bool
 	askBecomePass bool
+	diff          bool
+	startAtTask   string
+	list          listOptions
 }
 
 func newRunCmd() *cobra.Command {
@@ -69,6 +72,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.becomeMethod, "become-method", "sudo", "sudo or su")
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
+	addRunExtraFlags(f, &o)
 	return cmd
 }
 
@@ -81,6 +85,11 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 		_, err := fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
+	if o.list.any() {
+		return listRun(o, pb, stdout, stderr)
+	}
+	pb, notFound := startAt(o, pb, stderr)
+	defer notFound()
 	extra, err := playbooks.ParseExtraVars(o.extraVars)
 	if err != nil {
 		return err
@@ -118,6 +127,7 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
 		ExtraVars: extra,
 		Check:     o.check,
+		Diff:      o.diff,
 	}
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
