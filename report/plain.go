@@ -97,6 +97,9 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 		}
 	case rollout.StatusUnreachable:
 		p.printf("fatal: [%s]: UNREACHABLE!%s => %s\n", host, item, pyvalue.JSON(res, p.indent(ev.Result)))
+		if ev.Ignored {
+			p.printf("...ignoring\n")
+		}
 	case rollout.StatusSkipped:
 		p.printf("skipping: [%s]%s\n", host, item)
 	default:

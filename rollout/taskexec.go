@@ -177,6 +177,13 @@ func (e *TaskExecutor) finish(t *playbooks.Task, vars map[string]any, o Outcome)
 		}
 		o.Ignored = ignore
 	}
+	if o.Status == StatusUnreachable {
+		ignore, err := e.flag(t.IgnoreUnreachable, vars)
+		if err != nil {
+			return failed(err.Error())
+		}
+		o.Ignored = ignore
+	}
 	if t.Register != "" {
 		e.state(vars["inventory_hostname"].(string)).register(t.Register, o.Result)
 	}
