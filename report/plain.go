@@ -83,6 +83,12 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 	host := ev.Host
 	if ev.Delegated != "" && ev.Delegated != ev.Host {
 		host += " -> " + ev.Delegated
+		// as Ansible: the delegate's address too, when it is not its name
+		if dv, ok := ev.Result["_ansible_delegated_vars"].(map[string]any); ok {
+			if a, ok := dv["ansible_host"].(string); ok && a != "" && a != ev.Delegated {
+				host += "(" + a + ")"
+			}
+		}
 	}
 	item := ""
 	if ev.HasItem {

@@ -268,6 +268,14 @@ func (e *TaskExecutor) attempt(ctx context.Context, host string, t *playbooks.Ta
 	}
 	o := e.attemptOn(ctx, host, delegate, t, vars)
 	o.Delegated = delegate
+	if delegate != "" && o.Result != nil {
+		// Ansible's result names the delegate's address, which its output shows.
+		addr := delegate
+		if a, ok := e.delegateVars(delegate)["ansible_host"].(string); ok && a != "" {
+			addr = a
+		}
+		o.Result["_ansible_delegated_vars"] = map[string]any{"ansible_host": addr}
+	}
 	return o
 }
 
