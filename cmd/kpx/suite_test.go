@@ -82,6 +82,9 @@ func TestPlaybookSuite(t *testing.T) {
 				}
 			}
 			want, err := os.ReadFile(golden)
+			if errors.Is(err, os.ErrNotExist) && os.Getenv("CI") != "true" {
+				t.Skipf("no golden file yet for %s: make golden-playbooks", name)
+			}
 			if err != nil {
 				t.Fatalf("%v (make golden-playbooks)", err)
 			}
