@@ -29,6 +29,12 @@ func Builtin() Catalog {
 	for name, s := range coreSpecs() {
 		c[name] = s
 	}
+	for name, m := range hostModules() {
+		c[name] = m.spec
+	}
+	for name, s := range livepatchSpecs() {
+		c[name] = s
+	}
 	return c
 }
 
@@ -77,6 +83,14 @@ func coreSpecs() map[string]Spec {
 // actions of the catalog (debug, fail, assert, set_fact, meta, pause, include_tasks) are
 // carried out by the engine on the controller.
 func Remote(name string) (Module, bool) {
+	if m, ok := livepatchModules()[name]; ok {
+		return m, true
+	}
 	m, ok := map[string]Module{"command": Command, "shell": Shell, "raw": Raw, "setup": Setup}[name]
+	if !ok {
+		if b, found := hostModules()[name]; found {
+			return b, true
+		}
+	}
 	return m, ok
 }

@@ -12,7 +12,7 @@ import (
 
 // Setup is the setup module: facts about the host, gathered with plain shell.
 var Setup Module = Func(func(ctx context.Context, h Host, c Call) (Result, error) {
-	res, err := run(ctx, h, c, transport.Cmd{Shell: factsScript})
+	res, err := run(ctx, h, c, transport.Cmd{Shell: kernelPrelude + factsScript})
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,8 @@ func factsFrom(r rawFacts) map[string]any {
 		"ansible_memtotal_mb":     atoi(r.get("memtotal_kb")) / 1024,
 		"ansible_default_ipv4":    defaultIPv4(r),
 		"kpx_tainted":             atoi(r.get("tainted")),
+		"kpx_taint_letters":       taintLetters(atoi(r.get("tainted"))),
+		"kpx_effective_kernel":    effectiveKernel(r),
 		"kpx_livepatch_sysfs":     r.get("livepatch_sysfs") == "yes",
 		"kpx_livepatches":         livepatches(r["livepatch"]),
 	}
@@ -188,3 +190,34 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(s))
 	return n
 }
+
+// effectiveKernel is the kernel release a live-patching service reports (Ksplice's
+// uptrack-uname, KernelCare's kcarectl --uname), else the running one.
+func effectiveKernel(r rawFacts) string {
+	for _, e := range r["effective_kernel"] {
+		if e != "" && e != r.get("kernel") {
+			return e
+		}
+	}
+	return r.get("kernel")
+}
+
+// KernelFacts is the kernel_facts module: setup's kernel facts alone (ansible_kernel,
+// kpx_effective_kernel, kpx_livepatches, kpx_tainted, kpx_taint_letters,
+// kpx_livepatch_sysfs), cheap enough to gather on demand and for `kpx status`.
+var KernelFacts Module = Func(func(ctx context.Context, h Host, c Call) (Result, error) {
+	res, err := run(ctx, h, c, transport.Cmd{Shell: kernelPrelude + kernelFactsScript})
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitStatus != 0 {
+		return Result{"failed": true, "msg": "gathering kernel facts failed: " + strings.TrimSpace(string(res.Stderr)), "rc": res.ExitStatus}, nil
+	}
+	r := parseRawFacts(string(res.Stdout))
+	all := factsFrom(r)
+	f := map[string]any{}
+	for _, k := range []string{"ansible_kernel", "kpx_effective_kernel", "kpx_livepatches", "kpx_tainted", "kpx_taint_letters", "kpx_livepatch_sysfs"} {
+		f[k] = all[k]
+	}
+	return Result{"changed": false, "ansible_facts": f}, nil
+})

@@ -1,6 +1,6 @@
 package modules
 
-// factsScript gathers raw facts with POSIX shell and tools busybox also has. It prints one
+// factsScript gathers (after kernelPrelude, which names the kernel's roots) raw facts with POSIX shell and tools busybox also has. It prints one
 // key=value per line; setup turns them into Ansible's facts. It reads local state only:
 // the default route comes from the routing table, not from a probe.
 const factsScript = `LC_ALL=C; export LC_ALL
@@ -33,9 +33,16 @@ if command -v ip >/dev/null 2>&1; then
 		p default_type "$(cat /sys/class/net/"$1"/type 2>/dev/null)"
 	fi
 fi
-p tainted "$(cat /proc/sys/kernel/tainted 2>/dev/null)"
-p livepatch_sysfs "$([ -d /sys/kernel/livepatch ] && echo yes || echo no)"
-for d in /sys/kernel/livepatch/*/; do
+` + kernelFactsScript
+
+// kernelFactsScript gathers the kernel facts alone (kernel_facts, kpx status): the running
+// and effective kernel, live patches, taint.
+const kernelFactsScript = `p kernel "$(uname -r)"
+p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
+p livepatch_sysfs "$([ -d "$kpx_sys/kernel/livepatch" ] && echo yes || echo no)"
+command -v uptrack-uname >/dev/null 2>&1 && p effective_kernel "$(uptrack-uname -r 2>/dev/null)"
+command -v kcarectl >/dev/null 2>&1 && p effective_kernel "$(kcarectl --uname 2>/dev/null)"
+for d in "$kpx_sys"/kernel/livepatch/*/; do
 	[ -d "$d" ] || continue
 	p livepatch "$(basename "$d") $(cat "$d/enabled" 2>/dev/null) $(cat "$d/transition" 2>/dev/null)"
 done

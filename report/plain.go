@@ -1,6 +1,7 @@
 // Package report turns rollout events into text for people and programs: Plain writes
 // ansible-playbook's output, so that operators and the scripts that read it find what they
-// know.
+// know, with kpx's wave, health and rollback lines for rollout plays; JSON writes one
+// event per line.
 package report
 
 import (
@@ -8,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kpxdev/kpx/internal/pyvalue"
@@ -26,6 +28,9 @@ type Plain struct {
 	// Warnings receives [WARNING] lines, which ansible-playbook writes to standard error;
 	// nil writes them with the rest.
 	Warnings io.Writer
+	// Now is the clock (bake times are shown from it); nil is time.Now.
+	Now func() time.Time
+	ro  rolloutState
 }
 
 // NewPlain returns a presenter writing to w; verbosity is the number of -v flags.
@@ -49,9 +54,13 @@ func (p *Plain) banner(title string) {
 
 // Handle writes one event.
 func (p *Plain) Handle(ev rollout.Event) {
+	if _, ok := ev.(rollout.PlayStarted); !ok {
+		p.flushWave()
+	}
 	switch ev := ev.(type) {
 	case rollout.PlayStarted:
 		p.banner("PLAY [" + ev.Name + "]")
+		p.flushWave()
 	case rollout.TaskStarted:
 		if ev.Handler {
 			p.banner("RUNNING HANDLER [" + ev.Name + "]")
@@ -76,6 +85,8 @@ func (p *Plain) Handle(ev rollout.Event) {
 		}
 	case rollout.RunFinished:
 		p.recap(ev)
+	default:
+		p.rolloutEvent(ev)
 	}
 }
 

@@ -32,6 +32,7 @@ var eventTypes = map[reflect.Type]string{
 	reflect.TypeFor[CheckResult]():     "check_result",
 	reflect.TypeFor[RollbackStarted](): "rollback_started",
 	reflect.TypeFor[HostAttention]():   "host_attention",
+	reflect.TypeFor[HostTaskState]():   "host_task_state",
 	reflect.TypeFor[ControlChanged]():  "control_changed",
 	reflect.TypeFor[RolloutSummary]():  "rollout_summary",
 	reflect.TypeFor[RunFinished]():     "run_finished",

@@ -76,6 +76,9 @@ type HostStats struct {
 type RunFinished struct {
 	Hosts []string
 	Stats map[string]HostStats
+	// RolloutFailed: a wave of a rollout play failed its gate or the run was aborted; the
+	// run exits 2 even when no task failed.
+	RolloutFailed bool `json:",omitempty"`
 }
 
 func (PlayStarted) isEvent()    {}
@@ -89,8 +92,12 @@ func (Warning) isEvent()        {}
 func (RunFinished) isEvent()    {}
 
 // ExitCode is ansible-playbook's exit status for a run with these stats: 4 when a host
-// could not be reached (even if others failed), else 2 when a host failed, else 0.
+// could not be reached (even if others failed), else 2 when a host failed, else 0. A failed
+// rollout is 2: its unreachable hosts count as failed.
 func (f RunFinished) ExitCode() int {
+	if f.RolloutFailed {
+		return 2
+	}
 	code := 0
 	for _, s := range f.Stats {
 		if s.Unreachable > 0 {

@@ -20,23 +20,36 @@ const (
 	WaveRolledBack WaveState = "rolled_back" // its rollback tasks ran
 )
 
-// RunStarted: a run begins. It is the first event of every run.
+// RunStarted: a run begins. It is the first event of every run; `kpx resume` and
+// `kpx rollback` append another one (Command says which) to the run's journal.
 type RunStarted struct {
 	RunID    string
 	Playbook string    // the playbook's path
 	Hosts    []string  // every host some play targets, in order
 	Check    bool      // --check
 	Time     time.Time // when the run began
+	// What the journal needs to run it again (kpx resume, kpx rollback).
+	Command   string         // "run", "resume" or "rollback"
+	Inventory []string       // the -i sources
+	Limit     string         // --limit
+	ExtraVars map[string]any // -e, secrets replaced by Redacted
+	Tags      []string       `json:",omitempty"`
+	SkipTags  []string       `json:",omitempty"`
 }
+
+// Redacted stands in the journal for an extra variable whose name says it is a secret.
+const Redacted = "<redacted>"
 
 // WaveChanged: a wave of a rollout play moved to another state. Play and Wave identify
 // it; Hosts are the wave's hosts (set when the wave starts running).
 type WaveChanged struct {
-	Play  string
-	Wave  int // 1-based
-	Waves int
-	State WaveState
-	Hosts []string
+	Play string
+	// PlayIndex is the play's 0-based position in the playbook.
+	PlayIndex int
+	Wave      int // 1-based
+	Waves     int
+	State     WaveState
+	Hosts     []string
 	// Until is when a bake ends (State == WaveBaking).
 	Until time.Time
 	// Reason says why a wave failed, in a sentence (State == WaveFailed).
@@ -58,10 +71,39 @@ type CheckResult struct {
 // RollbackStarted: a failed wave is being rolled back on Hosts (scope "wave": the failed
 // wave's hosts; "all": every host the run changed, newest wave first).
 type RollbackStarted struct {
-	Play  string
-	Wave  int
-	Scope string
-	Hosts []string
+	Play      string
+	PlayIndex int
+	Wave      int
+	Scope     string
+	Hosts     []string
+}
+
+// Phases of a rollout play in which a host runs tasks (HostTaskState.Phase).
+const (
+	PhaseFacts    = "facts"    // gathering facts: changes nothing
+	PhaseTasks    = "tasks"    // the play's tasks and handlers
+	PhaseCheck    = "check"    // health checks
+	PhaseRollback = "rollback" // rollback tasks
+)
+
+// Host task states (HostTaskState.State) beyond the Status values a task ends with.
+const (
+	HostStarted    = "started"     // journaled before the host runs the task
+	HostApplied    = "applied"     // the host finished its wave's tasks and handlers
+	HostRolledBack = "rolled_back" // the host's rollback tasks all succeeded
+)
+
+// HostTaskState: a host is about to run a task (State "started"), has finished it (a
+// Status), or has finished a phase (Task empty, State "applied" or "rolled_back"). The
+// journal fsyncs each of these, so a crash leaves every host's last step on disk: a
+// "started" with nothing after it means the host's state is unknown.
+type HostTaskState struct {
+	Host      string
+	PlayIndex int
+	Wave      int
+	Phase     string
+	Task      string
+	State     string
 }
 
 // HostAttention: a host's state is not what the run wanted and kpx could not put it
@@ -102,6 +144,7 @@ type RolloutSummary struct {
 }
 
 func (RunStarted) isEvent()      {}
+func (HostTaskState) isEvent()   {}
 func (WaveChanged) isEvent()     {}
 func (CheckResult) isEvent()     {}
 func (RollbackStarted) isEvent() {}

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -10,12 +11,24 @@ import (
 	"github.com/kpxdev/kpx/playbooks"
 )
 
-// batchRun is one batch (wave) of one play.
+// batchRun is one batch (wave) of one play, or the hosts running a rollout play's checks
+// or rollback tasks.
 type batchRun struct {
 	r     *Runner
 	play  *playbooks.Play
 	hosts []string
 	st    *stats
+
+	pi, wave int    // the play's index and the wave's number, for the journal
+	phase    string // PhaseTasks, PhaseCheck or PhaseRollback
+	// maxFail is the play's max_fail_percentage (for rollout plays 0 unless set); strict
+	// counts unreachable hosts as failed against it, as rollout plays do.
+	maxFail *float64
+	strict  bool
+	// skip are hosts that run no tasks: they finished them before a crash (kpx resume).
+	skip map[string]bool
+	// ignoreHalt keeps the batch going when the run halts (rollback tasks must finish).
+	ignoreHalt bool
 
 	mu          sync.Mutex
 	failed      map[string]bool            // failed and not rescued
@@ -24,13 +37,15 @@ type batchRun struct {
 	anyFailure  bool                       // some host failed a task (the run is "not ok")
 	broken      bool                       // any_errors_fatal or max_fail_percentage tripped
 	ended       map[string]bool            // meta: end_host
+	started     map[string]bool            // hosts that started a task (not facts)
 	endBatch    bool                       // meta: end_batch
 	endPlay     bool                       // meta: end_play
 }
 
 func newBatchRun(r *Runner, play *playbooks.Play, hosts []string, st *stats) *batchRun {
-	return &batchRun{r: r, play: play, hosts: hosts, st: st,
-		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{}, ended: map[string]bool{}}
+	return &batchRun{r: r, play: play, hosts: hosts, st: st, phase: PhaseTasks, maxFail: play.MaxFailPercentage,
+		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{},
+		ended: map[string]bool{}, started: map[string]bool{}, skip: map[string]bool{}}
 }
 
 // gatherTask is the implicit first task of a play that gathers facts.
@@ -44,7 +59,7 @@ func (b *batchRun) run(ctx context.Context) {
 		if b.stopped(ctx) {
 			return
 		}
-		b.runList(ctx, b.live(), section, false)
+		b.runList(ctx, b.taskHosts(), section, false)
 		if b.stopped(ctx) {
 			return
 		}
@@ -55,7 +70,18 @@ func (b *batchRun) run(ctx context.Context) {
 func (b *batchRun) stopped(ctx context.Context) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !b.ignoreHalt {
+		if mode, _ := b.r.ctl.halting(); mode != "" {
+			return true
+		}
+	}
 	return b.broken || b.endBatch || b.endPlay || ctx.Err() != nil || len(b.failed)+len(b.unreachable) >= len(b.hosts)
+}
+
+// taskHosts are the live hosts that run the play's tasks: not those that finished them
+// before the run was resumed.
+func (b *batchRun) taskHosts() []string {
+	return slices.DeleteFunc(b.live(), func(h string) bool { return b.skip[h] })
 }
 
 // live returns the batch's hosts that have neither failed nor become unreachable.
@@ -187,15 +213,38 @@ func (b *batchRun) execute(ctx context.Context, hosts []string, t *playbooks.Tas
 	outcomes := make([]Outcome, len(hosts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.r.opts.Forks)
+	phase := b.phase
+	if t == gatherTask {
+		phase = PhaseFacts
+	}
 	for i, h := range hosts {
 		g.Go(func() error {
-			outcomes[i] = b.r.exec.Execute(gctx, h, t, b.r.emit)
+			outcomes[i] = b.executeOne(gctx, h, t, phase)
 			done(h, outcomes[i])
 			return nil
 		})
 	}
 	_ = g.Wait()
 	return outcomes
+}
+
+// executeOne runs t on h between two journal records: "started" (fsynced before the host
+// is touched) and the outcome. A host whose turn comes once the run halts is skipped.
+func (b *batchRun) executeOne(ctx context.Context, h string, t *playbooks.Task, phase string) Outcome {
+	if mode, reason := b.r.ctl.halting(); mode != "" && !b.ignoreHalt {
+		return Outcome{Status: StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "the run is stopping: " + reason}}
+	}
+	rec := HostTaskState{Host: h, PlayIndex: b.pi, Wave: b.wave, Phase: phase, Task: t.DisplayName(), State: HostStarted}
+	if phase != PhaseFacts {
+		b.mu.Lock()
+		b.started[h] = true
+		b.mu.Unlock()
+	}
+	b.r.emit(rec)
+	o := b.r.exec.Execute(ctx, h, t, b.r.emit)
+	rec.State = string(o.Status)
+	b.r.emit(rec)
+	return o
 }
 
 // account applies an outcome to the batch: unreachable and failed hosts leave (failed ones
@@ -207,11 +256,16 @@ func (b *batchRun) account(h string, t *playbooks.Task, o Outcome, rescuable boo
 	switch {
 	case o.Status == StatusUnreachable && !o.Ignored: // ignore_unreachable keeps the host
 		b.unreachable[h] = true
+		b.r.out.taskFailed(h, t.DisplayName(), o)
+		if b.strict {
+			b.r.emit(Warning{Msg: fmt.Sprintf("%s is unreachable: in a rollout play an unreachable host counts as failed (stricter than Ansible)", h)})
+		}
 		return []string{h}
 	case o.Status == StatusFailed && !o.Ignored:
 		b.anyFailure = true
 		if !rescuable {
 			b.failed[h] = true
+			b.r.out.taskFailed(h, t.DisplayName(), o)
 		}
 		return []string{h}
 	case o.Status == StatusChanged:
@@ -238,8 +292,12 @@ func (b *batchRun) afterTask(failed []string, fatal bool) {
 		}
 		b.broken = true
 	}
-	if p := b.play.MaxFailPercentage; p != nil && !b.broken {
-		if float64(len(b.failed))/float64(len(b.hosts)) > *p/100 {
+	if p := b.maxFail; p != nil && !b.broken {
+		bad := len(b.failed)
+		if b.strict {
+			bad += len(b.unreachable)
+		}
+		if float64(bad)/float64(len(b.hosts)) > *p/100 {
 			for _, h := range b.hosts {
 				if !b.unreachable[h] {
 					b.failed[h] = true

@@ -2,9 +2,11 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kpxdev/kpx/playbooks"
 )
@@ -17,6 +19,19 @@ type Options struct {
 	Emit func(Event)
 	// Tags and SkipTags select tasks as --tags and --skip-tags do.
 	Tags, SkipTags []string
+
+	// Journal, when set, records every event before Emit sees it, fsynced at every wave
+	// and host state change. A journal that cannot be written stops the run.
+	Journal Journal
+	// Start is the run's RunStarted as the caller knows it (id, playbook, inventory,
+	// limit, redacted extra vars); Run fills in the hosts and the time.
+	Start RunStarted
+	// OnInterrupt is what Interrupt does once the tasks in flight finish:
+	// OnInterruptRollback (the default) or OnInterruptStop.
+	OnInterrupt string
+	// Resume is the journaled state of the run being resumed: finished waves and hosts
+	// are skipped, a failed wave not yet rolled back is rolled back.
+	Resume *RunState
 }
 
 // HostResolver returns the hosts a play targets, in order.
@@ -29,12 +44,17 @@ type PlayAware interface {
 }
 
 // Runner runs playbooks with Ansible's linear strategy: every host of a batch runs a task
-// before any host runs the next one.
+// before any host runs the next one. Plays with health: or rollback: run as rollouts:
+// each wave is gated by its health checks and rolled back when it fails.
 type Runner struct {
-	exec   Executor
-	hosts  HostResolver
-	opts   Options
-	emitMu sync.Mutex
+	exec  Executor
+	hosts HostResolver
+	opts  Options
+	ctl   *controls
+	out   *outcomes
+
+	emitMu     sync.Mutex
+	journalErr error
 }
 
 // NewRunner returns a Runner that carries out tasks with exec on the hosts resolve gives.
@@ -42,35 +62,70 @@ func NewRunner(exec Executor, resolve HostResolver, opts Options) *Runner {
 	if opts.Forks <= 0 {
 		opts.Forks = 5
 	}
-	return &Runner{exec: exec, hosts: resolve, opts: opts}
+	if opts.OnInterrupt == "" {
+		opts.OnInterrupt = OnInterruptRollback
+	}
+	return &Runner{exec: exec, hosts: resolve, opts: opts, ctl: newControls(), out: newOutcomes()}
 }
 
+// emit journals ev (fsyncing it when it is a state change) and hands it to the presenter.
 func (r *Runner) emit(ev Event) {
-	if r.opts.Emit == nil {
-		return
-	}
 	r.emitMu.Lock()
 	defer r.emitMu.Unlock()
-	r.opts.Emit(ev)
+	if j := r.opts.Journal; j != nil && r.journalErr == nil {
+		err := j.Append(ev)
+		if err == nil && syncs(ev) {
+			err = j.Sync()
+		}
+		if err != nil {
+			r.journalErr = err
+			r.ctl.set(func() {
+				if r.ctl.halt == "" {
+					r.ctl.halt, r.ctl.reason = OnInterruptStop, "the journal cannot be written"
+				}
+			})
+		}
+	}
+	if r.opts.Emit != nil {
+		r.opts.Emit(ev)
+	}
+}
+
+// syncs says which events are state changes the journal must make durable at once.
+func syncs(ev Event) bool {
+	switch ev.(type) {
+	case RunStarted, WaveChanged, HostTaskState, RollbackStarted, HostAttention, ControlChanged, RolloutSummary, RunFinished:
+		return true
+	}
+	return false
+}
+
+// isRollout says whether a play runs as a rollout (health gate, rollback).
+func isRollout(p *playbooks.Play) bool { return p.Health != nil || p.Rollback != nil }
+
+// runCtx is one run of a playbook: the state shared by its plays.
+type runCtx struct {
+	st       *stats
+	out      map[string]bool // failed or unreachable in an earlier play
+	stopped  string          // why the run stopped early
+	failed   bool            // a rollout failed: exit 2
+	resolved [][]string
 }
 
 // Run runs every play of pb and returns the recap. Hosts that fail or cannot be reached
 // in a play take no part in later plays; a batch in which every host fails, or that trips
-// any_errors_fatal or max_fail_percentage, ends the run, as in ansible-playbook.
+// any_errors_fatal or max_fail_percentage, ends the run, as in ansible-playbook. A rollout
+// play whose wave fails is rolled back and ends the run.
 func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, error) {
-	if err := refuseUnsupported(pb); err != nil {
+	rc := &runCtx{st: newStats(), out: map[string]bool{}}
+	if err := r.start(pb, rc); err != nil {
 		return RunFinished{}, err
 	}
-	st := newStats()
-	out := map[string]bool{} // failed or unreachable in an earlier play
-	for _, play := range pb.Plays {
-		hosts, err := r.hosts(play)
-		if err != nil {
-			return RunFinished{}, err
-		}
+	r.seedOutcomes()
+	for pi, play := range pb.Plays {
 		var live []string
-		for _, h := range hosts {
-			if !out[h] {
+		for _, h := range rc.resolved[pi] {
+			if !rc.out[h] {
 				live = append(live, h)
 			}
 		}
@@ -82,71 +137,178 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 		if play.Strategy == "free" {
 			r.emit(Warning{Msg: fmt.Sprintf("play %q: strategy free runs as linear in kpx: every host finishes a task before any starts the next", playName(play))})
 		}
-		stop := false
-		batches := playbooks.Batches(live, play.Serial)
-		for i, batch := range batches {
-			if pa, ok := r.exec.(PlayAware); ok {
-				if err := pa.PlayStarted(play, live, batch); err != nil {
-					return RunFinished{}, fmt.Errorf("play %q: %w", playName(play), err)
-				}
-			}
-			b := newBatchRun(r, play, batch, st)
-			r.emit(PlayStarted{Name: playName(play), Batch: batch, Wave: i + 1, Waves: len(batches)})
-			b.run(ctx)
-			for h := range b.failed {
-				out[h] = true
-			}
-			for h := range b.unreachable {
-				out[h] = true
-			}
-			if b.endPlay {
-				break // on to the next play
-			}
-			if b.broken || len(b.failed)+len(b.unreachable) >= len(batch) || ctx.Err() != nil {
-				stop = true
-				break
-			}
+		var err error
+		if isRollout(play) {
+			err = r.rolloutPlay(ctx, rc, pi, play, live)
+		} else {
+			err = r.linearPlay(ctx, rc, pi, play, live)
 		}
-		if stop {
+		if err != nil {
+			return RunFinished{}, err
+		}
+		if rc.stopped != "" {
 			break
 		}
 	}
-	fin := st.snapshot()
+	return r.finish(ctx, rc)
+}
+
+// start resolves every play's hosts (before any host is contacted) and records the run.
+func (r *Runner) start(pb *playbooks.Playbook, rc *runCtx) error {
+	seen := map[string]bool{}
+	var all []string
+	for _, play := range pb.Plays {
+		hosts, err := r.hosts(play)
+		if err != nil {
+			return err
+		}
+		rc.resolved = append(rc.resolved, hosts)
+		for _, h := range hosts {
+			if !seen[h] {
+				seen[h] = true
+				all = append(all, h)
+			}
+		}
+	}
+	ev := r.opts.Start
+	if ev.Command == "" {
+		ev.Command = "run"
+	}
+	if ev.Playbook == "" {
+		ev.Playbook = pb.Path
+	}
+	ev.Hosts, ev.Time = all, time.Now().UTC()
+	r.emit(ev)
+	return r.journalError()
+}
+
+func (r *Runner) journalError() error {
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	if r.journalErr != nil {
+		return fmt.Errorf("journal: %w", r.journalErr)
+	}
+	return nil
+}
+
+// finish emits the summary and the recap.
+func (r *Runner) finish(ctx context.Context, rc *runCtx) (RunFinished, error) {
+	if rc.stopped == "" {
+		if mode, reason := r.ctl.halting(); mode != "" {
+			rc.stopped = reason
+		}
+	}
+	r.emit(r.out.snapshot(r.opts.Start.RunID, rc.stopped))
+	fin := rc.st.snapshot()
+	fin.RolloutFailed = rc.failed
 	r.emit(fin)
+	if err := r.journalError(); err != nil {
+		return fin, err
+	}
 	return fin, ctx.Err()
 }
 
-// refuseUnsupported stops a run, before any host is contacted, when a play asks for what
-// this engine does not carry out yet: running a canary rollout without its health gate or
-// its rollback would be worse than not running it.
-func refuseUnsupported(pb *playbooks.Playbook) error {
-	for _, p := range pb.Plays {
-		for _, kw := range []struct {
-			name string
-			set  bool
-			pos  playbooks.Pos
-		}{{"health", p.Health != nil, posOf(p.Health)}, {"rollback", p.Rollback != nil, posOfRollback(p.Rollback)}} {
-			if kw.set {
-				return fmt.Errorf("%s: play %q: %s is not carried out by this version of kpx yet; refusing to run the play without it", kw.pos, playName(p), kw.name)
+// seedOutcomes gives the summary of a resumed run what the journal says happened before.
+func (r *Runner) seedOutcomes() {
+	if r.opts.Resume == nil {
+		return
+	}
+	for i := 0; i < len(r.opts.Resume.Plays); i++ {
+		p, ok := r.opts.Resume.Plays[i]
+		if !ok {
+			continue
+		}
+		for _, h := range p.HostsInOrder() {
+			r.out.update(h.Host, func(ho *HostOutcome) {
+				ho.Wave = h.Wave
+				ho.Applied = ho.Applied || h.Applied
+				ho.RolledBack = ho.RolledBack || h.RolledBack
+			})
+		}
+	}
+}
+
+// linearPlay runs a play as ansible-playbook does, batch after batch.
+func (r *Runner) linearPlay(ctx context.Context, rc *runCtx, pi int, play *playbooks.Play, live []string) error {
+	prior := r.priorPlay(pi)
+	if prior != nil {
+		live = withoutApplied(live, prior)
+		if len(live) == 0 {
+			return nil
+		}
+	}
+	batches := playbooks.Batches(live, play.Serial)
+	for i, batch := range batches {
+		if i > 0 {
+			r.ctl.waitWhilePaused(ctx)
+		}
+		if mode, reason := r.ctl.halting(); mode != "" {
+			rc.stopped = reason
+			return nil
+		}
+		if pa, ok := r.exec.(PlayAware); ok {
+			if err := pa.PlayStarted(play, live, batch); err != nil {
+				return fmt.Errorf("play %q: %w", playName(play), err)
 			}
+		}
+		b := newBatchRun(r, play, batch, rc.st)
+		b.pi, b.wave = pi, i+1
+		r.emit(PlayStarted{Name: playName(play), Batch: batch, Wave: i + 1, Waves: len(batches)})
+		b.run(ctx)
+		b.recordApplied()
+		for h := range b.failed {
+			rc.out[h] = true
+		}
+		for h := range b.unreachable {
+			rc.out[h] = true
+		}
+		if b.endPlay {
+			return nil // on to the next play
+		}
+		if b.broken || len(b.failed)+len(b.unreachable) >= len(batch) || ctx.Err() != nil {
+			rc.stopped = "every host of a batch failed"
+			if ctx.Err() != nil {
+				rc.stopped = "interrupted"
+			}
+			return nil
 		}
 	}
 	return nil
 }
 
-func posOf(h *playbooks.Health) playbooks.Pos {
-	if h == nil {
-		return playbooks.Pos{}
+// recordApplied journals the hosts that finished the batch's tasks without failing.
+func (b *batchRun) recordApplied() {
+	if mode, _ := b.r.ctl.halting(); mode != "" {
+		return // the batch did not run to its end
 	}
-	return h.Pos
+	for _, h := range b.live() {
+		if b.skip[h] {
+			continue
+		}
+		b.r.emit(HostTaskState{Host: h, PlayIndex: b.pi, Wave: b.wave, Phase: PhaseTasks, State: HostApplied})
+		b.r.out.update(h, func(ho *HostOutcome) { ho.Applied = true })
+	}
 }
 
-func posOfRollback(r *playbooks.Rollback) playbooks.Pos {
-	if r == nil {
-		return playbooks.Pos{}
+func (r *Runner) priorPlay(pi int) *PlayRecord {
+	if r.opts.Resume == nil {
+		return nil
 	}
-	return r.Pos
+	return r.opts.Resume.Plays[pi]
 }
+
+func withoutApplied(hosts []string, prior *PlayRecord) []string {
+	var out []string
+	for _, h := range hosts {
+		if rec := prior.Hosts[h]; rec == nil || !rec.Applied {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// ErrNothingToResume: the journaled run has nothing left to do.
+var ErrNothingToResume = errors.New("nothing to resume")
 
 // playName is what Ansible shows in PLAY [...]: the name, or the host patterns.
 func playName(p *playbooks.Play) string {

@@ -52,7 +52,7 @@ func (c *sshClient) kill() {
 // handshake runs the SSH handshake for cfg over raw, within cfg's connect timeout (and
 // ctx). Failures are *UnreachableError; a timeout also matches context.DeadlineExceeded.
 func handshake(ctx context.Context, cfg *Config, raw net.Conn, p *Pool) (*sshClient, error) {
-	policy, err := newHostKeyPolicy(cfg, p.log)
+	policy, err := newHostKeyPolicy(cfg, p.log, p.knownHosts)
 	if err != nil {
 		raw.Close()
 		return nil, unreachable(cfg, "host key", err)

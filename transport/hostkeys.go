@@ -22,18 +22,14 @@ type hostKeyPolicy struct {
 	existing []string
 }
 
-func newHostKeyPolicy(cfg *Config, log *slog.Logger) (*hostKeyPolicy, error) {
+// newHostKeyPolicy reads cfg's known_hosts files, through cache when not nil.
+func newHostKeyPolicy(cfg *Config, log *slog.Logger, cache *knownHostsCache) (*hostKeyPolicy, error) {
 	p := &hostKeyPolicy{cfg: cfg, log: log}
-	for _, f := range cfg.KnownHostsFiles {
-		if _, err := os.Stat(f); err == nil {
-			p.existing = append(p.existing, f)
-		}
-	}
-	db, err := knownhosts.NewDB(p.existing...)
+	db, existing, err := cache.load(cfg.KnownHostsFiles)
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	p.db = db
+	p.db, p.existing = db, existing
 	return p, nil
 }
 

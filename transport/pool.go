@@ -26,6 +26,8 @@ type Pool struct {
 	opts  PoolOptions
 	log   *slog.Logger
 	dials chan struct{}
+	// knownHosts shares parsed known_hosts files between dials.
+	knownHosts *knownHostsCache
 
 	mu     sync.Mutex
 	conns  map[string]*SSHConn
@@ -47,7 +49,7 @@ func NewPool(opts PoolOptions) *Pool {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Pool{opts: opts, log: log, dials: make(chan struct{}, opts.MaxDials), conns: map[string]*SSHConn{}}
+	return &Pool{opts: opts, log: log, dials: make(chan struct{}, opts.MaxDials), conns: map[string]*SSHConn{}, knownHosts: newKnownHostsCache()}
 }
 
 // Get returns the connection to cfg's host, dialing it (and its jump hosts) when the pool

@@ -5,19 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/kpxdev/kpx/inventory"
-	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
-	"github.com/kpxdev/kpx/transport"
 )
 
 // runOptions are the flags of `kpx run`, named as ansible-playbook names them.
@@ -28,6 +24,8 @@ type runOptions struct {
 	extraVars     []string
 	forks         int
 	check         bool
+	diff          bool
+	modulePath    []string
 	tags          []string
 	skipTags      []string
 	verbose       int
@@ -39,9 +37,21 @@ type runOptions struct {
 	becomeMethod  string
 	askPass       bool
 	askBecomePass bool
-	diff          bool
 	startAtTask   string
 	list          listOptions
+	stateDir      string
+	onInterrupt   string
+	ui            string
+	// extraVarsParsed are variables from the journal of a resumed run, under -e.
+	extraVarsParsed map[string]any
+}
+
+func (o runOptions) validateInterrupt() error {
+	switch o.onInterrupt {
+	case "", rollout.OnInterruptRollback, rollout.OnInterruptStop:
+		return nil
+	}
+	return fmt.Errorf("--on-interrupt %q: give rollback or stop", o.onInterrupt)
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,7 +62,7 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
-			return runPlaybook(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -61,6 +71,8 @@ func newRunCmd() *cobra.Command {
 	f.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "variables: key=value, YAML/JSON, or @file (repeatable; later wins)")
 	f.IntVarP(&o.forks, "forks", "f", 5, "hosts that run a task at once (Ansible's default is 5; large fleets want more)")
 	f.BoolVarP(&o.check, "check", "C", false, "report what would change, change nothing")
+	f.BoolVarP(&o.diff, "diff", "D", false, "show the changes files and templates get (Ansible's before/after diff)")
+	f.StringArrayVarP(&o.modulePath, "module-path", "M", nil, "directories of custom modules, colon-separated (also ANSIBLE_LIBRARY); library/ beside the playbook comes first")
 	f.StringSliceVarP(&o.tags, "tags", "t", nil, "run only tasks with these tags")
 	f.StringSliceVar(&o.skipTags, "skip-tags", nil, "skip tasks with these tags")
 	f.CountVarP(&o.verbose, "verbose", "v", "show task results (-v), more with -vvv")
@@ -73,76 +85,80 @@ func newRunCmd() *cobra.Command {
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
 	addRunExtraFlags(f, &o)
+	addJournalFlags(f, &o)
+	addUIFlag(f, &o)
 	return cmd
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()})
+// addJournalFlags adds the flags of the commands that run and journal: where the journal
+// goes, and what the first interrupt does.
+func addJournalFlags(f *pflag.FlagSet, o *runOptions) {
+	f.StringVar(&o.stateDir, "state-dir", os.Getenv("KPX_STATE_DIR"), "where run journals are kept (RUNS under it; default $XDG_STATE_HOME/kpx, ~/.local/state/kpx)")
+	f.StringVar(&o.onInterrupt, "on-interrupt", rollout.OnInterruptRollback, "what the first SIGINT/SIGTERM does once tasks in flight finish: rollback (the current wave) or stop")
+}
+
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	ui, err := newOutput(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	stderr = ui.stderr // held while the TUI owns the terminal
 	if o.syntaxCheck {
-		_, err := fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
+		catalog, err := moduleCatalog(o)
+		if err != nil {
+			return err
+		}
+		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
 	if o.list.any() {
-		return listRun(o, pb, stdout, stderr)
+		return listRun(o, stdout, stderr)
 	}
-	pb, notFound := startAt(o, pb, stderr)
+	if err := o.validateInterrupt(); err != nil {
+		return err
+	}
+	eng, err := setupEngine(o, stderr)
+	if err != nil {
+		return err
+	}
+	defer eng.close()
+	var notFound func()
+	eng.pb, notFound = startAt(o, eng.pb, stderr)
 	defer notFound()
-	extra, err := playbooks.ParseExtraVars(o.extraVars)
+	store, err := journalStore(o.stateDir)
 	if err != nil {
 		return err
 	}
-	if len(o.sources) == 0 {
-		return errors.New("run: give an inventory with -i")
-	}
-	inv, err := inventory.Load(o.sources)
+	id := rollout.NewRunID(time.Now())
+	j, err := store.Create(id)
 	if err != nil {
 		return err
 	}
-	for _, w := range inv.Warnings {
-		fmt.Fprintf(stderr, "[WARNING]: %s\n", w)
-	}
-	loginPass, becomePass, err := askPasswords(o, stderr)
-	if err != nil {
-		return err
-	}
-	pool := transport.NewPool(transport.PoolOptions{MaxDials: o.forks,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	defer pool.Close()
-	hv := transport.DefaultHostVarsOptions()
-	if o.user != "" {
-		hv.LocalUser = o.user
-	}
-	if o.privateKey != "" {
-		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
-	}
-	ri := newEngineInventory(inv, o.limit)
-	ri.warn = func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
-	exe := &rollout.TaskExecutor{
-		Templar:   playbooks.NewTemplar(playbooks.TemplarOptions{SearchDirs: []string{filepath.Dir(pb.Path)}}),
-		Inventory: ri,
-		Connector: &rollout.PoolConnector{Pool: pool, Options: hv, Password: loginPass,
-			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
-		ExtraVars: extra,
-		Check:     o.check,
-		Diff:      o.diff,
-	}
-	if o.become || o.becomeUser != "" || o.askBecomePass {
-		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
-	}
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
-	runner := rollout.NewRunner(exe, ri.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags})
-	fin, err := runner.Run(ctx, pb)
+	defer j.Close()
+	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, j.Path())
+	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
+		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
+	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
+		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+			return runner.Run(ctx, eng.pb)
+		})
+	})
+	return runExit(fin, interrupted, err, presentErr)
+}
+
+// runExit maps how a run ended to the command's error and exit code.
+func runExit(fin rollout.RunFinished, interrupted bool, err, presentErr error) error {
 	switch {
-	case ctx.Err() != nil:
-		return exitError{code: ExitInterrupted, msg: "interrupted; the run stopped before its end"}
+	case interrupted:
+		return exitError{code: ExitInterrupted, msg: "interrupted; the run stopped before its end (kpx resume continues it, kpx rollback undoes it)"}
 	case err != nil:
 		return err
-	case p.Err() != nil:
-		return p.Err()
+	case presentErr != nil:
+		return presentErr
 	}
 	if code := fin.ExitCode(); code != 0 {
 		return exitError{code: code}

@@ -18,6 +18,12 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newRunCmd(),
 		newVersionCmd(),
 		newInventoryCmd(),
+		newStatusCmd(),
+		newDemoCmd(),
+		newPlanCmd(),
+		newRunsCmd(),
+		newResumeCmd(),
+		newRollbackCmd(),
 	)
 	return root
 }

@@ -11,18 +11,25 @@ import (
 	"github.com/kpxdev/kpx/playbooks"
 )
 
-// addRunExtraFlags adds ansible-playbook's listing, --start-at-task and --diff flags.
+// addRunExtraFlags adds ansible-playbook's listing and --start-at-task flags.
 func addRunExtraFlags(f *pflag.FlagSet, o *runOptions) {
 	f.BoolVar(&o.list.hosts, "list-hosts", false, "list the hosts each play would run on; run nothing")
 	f.BoolVar(&o.list.tasks, "list-tasks", false, "list the tasks each play would run (after --tags/--skip-tags); run nothing")
 	f.BoolVar(&o.list.tags, "list-tags", false, "list the tags of each play's tasks; run nothing")
 	f.StringVar(&o.startAtTask, "start-at-task", "", "start at the first task of this name (a shell glob allowed)")
-	f.BoolVarP(&o.diff, "diff", "D", false, "modules that change files show the changes as a diff")
 }
 
 // listRun carries out --list-hosts, --list-tasks and --list-tags. Hosts need the inventory;
 // tasks and tags do not.
-func listRun(o runOptions, pb *playbooks.Playbook, stdout, stderr io.Writer) error {
+func listRun(o runOptions, stdout, stderr io.Writer) error {
+	catalog, err := moduleCatalog(o)
+	if err != nil {
+		return err
+	}
+	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
+	if err != nil {
+		return err
+	}
 	o.list.only, o.list.skip = o.tags, o.skipTags
 	resolve := func(*playbooks.Play) ([]string, error) { return nil, nil }
 	if o.list.hosts {

@@ -66,26 +66,3 @@ func TestRunSyntaxCheck(t *testing.T) {
 		t.Errorf("output %q", out.String())
 	}
 }
-
-func TestRunRefusesHealthGateItCannotRun(t *testing.T) {
-	dir := t.TempDir()
-	play := filepath.Join(dir, "canary.yml")
-	os.WriteFile(play, []byte(`- hosts: all
-  serial: [1, "50%"]
-  tasks:
-    - command: "true"
-  health:
-    checks:
-      - command: "true"
-`), 0o644)
-	inv := filepath.Join(dir, "inv")
-	os.WriteFile(inv, []byte("h1 ansible_host=127.0.0.1 ansible_port=9\n"), 0o644)
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"run", "-i", inv, play}, &out, &errOut)
-	if code != ExitError || out.Len() != 0 {
-		t.Fatalf("exit %d, stdout %q: want exit %d and no host contacted", code, out.String(), ExitError)
-	}
-	if !strings.Contains(errOut.String(), "canary.yml:5:3") || !strings.Contains(errOut.String(), "health is not carried out") {
-		t.Errorf("stderr %q", errOut.String())
-	}
-}

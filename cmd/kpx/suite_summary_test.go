@@ -16,11 +16,11 @@ import (
 // fork (then the order is the play's), sorted otherwise.
 
 var (
-	bannerLine = regexp.MustCompile(`^(PLAY|TASK|RUNNING HANDLER) \[(.*)\] \**$`)
-	statusLine = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed): \[([^\]]+)\](: (FAILED|UNREACHABLE)!)?( => \((item=.*)\)| \((item=.*)\))?`)
-	includedLn = regexp.MustCompile(`^included: (\S+) for (.*)$`)
-	recapLine  = regexp.MustCompile(`^(\S+)\s+: (ok=.*)$`)
-	spaces     = regexp.MustCompile(`\s+`)
+	bannerLine     = regexp.MustCompile(`^(PLAY|TASK|RUNNING HANDLER) \[(.*)\] \**$`)
+	statusLine     = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed): \[([^\]]+)\](: (FAILED|UNREACHABLE)!)?( => \((item=.*)\)| \((item=.*)\))?`)
+	includedLn     = regexp.MustCompile(`^included: (\S+) for (.*)$`)
+	suiteRecapLine = regexp.MustCompile(`^(\S+)\s+: (ok=.*)$`)
+	spaces         = regexp.MustCompile(`\s+`)
 )
 
 func summarize(out string, code int, oneFork bool) string {
@@ -86,7 +86,7 @@ func summarize(out string, code int, oneFork bool) string {
 			inRecap = true
 			done.WriteString("RECAP\n")
 		case inRecap:
-			if m := recapLine.FindStringSubmatch(line); m != nil {
+			if m := suiteRecapLine.FindStringSubmatch(line); m != nil {
 				fmt.Fprintf(&done, "  %s %s\n", m[1], spaces.ReplaceAllString(strings.TrimSpace(m[2]), " "))
 			}
 		case strings.HasPrefix(line, "...ignoring"):

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/kpxdev/kpx/internal/testfleet"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from the real ansible-playbook")
 
 const suiteDir = "../../testdata/playbooks/suite"
 
@@ -44,9 +41,9 @@ func TestPlaybookSuite(t *testing.T) {
 	if len(files) < 20 {
 		t.Fatalf("%d playbooks in %s, want at least 20", len(files), suiteDir)
 	}
-	kpx := buildKPX(t)
+	kpx := buildSuiteKPX(t)
 	ansible, _ := exec.LookPath("ansible-playbook")
-	if ansible == "" && (*update || os.Getenv("CI") == "true") {
+	if ansible == "" && (*updateGolden || os.Getenv("CI") == "true") {
 		t.Fatal("ansible-playbook is needed to regenerate or check the golden files (make test-deps)")
 	}
 	f := testfleet.Start(t, testfleet.Options{Hosts: 10})
@@ -71,7 +68,7 @@ func TestPlaybookSuite(t *testing.T) {
 			if ansible != "" {
 				out, code := runSuiteTool(ctx, t, ansible, args, ansibleSuiteEnv(t))
 				live := summarize(out, code, oneFork)
-				if *update {
+				if *updateGolden {
 					if err := os.WriteFile(golden, []byte(live), 0o644); err != nil {
 						t.Fatal(err)
 					}
@@ -96,8 +93,8 @@ func TestPlaybookSuite(t *testing.T) {
 	}
 }
 
-// buildKPX builds the kpx binary the suite runs, as `make build` does.
-func buildKPX(t *testing.T) string {
+// buildSuiteKPX builds the kpx binary the suite runs, as `make build` does.
+func buildSuiteKPX(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "kpx")
 	goTool := filepath.Join(os.Getenv("GOROOT"), "bin", "go")

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ func (h *Host) writeConfig(f *Fleet, opts Options) error {
 		fmt.Sprintf("MaxSessions %d", opts.MaxSessions),
 		"MaxStartups "+opts.MaxStartups,
 		"AcceptEnv LANG LC_* KPX_*",
-		fmt.Sprintf("SetEnv KPX_HOST_NAME=%s KPX_HOST_DIR=%s", h.Name, h.StateDir),
+		h.setEnv(),
 		"Subsystem sftp internal-sftp",
 	)
 	lines = append(lines, opts.ExtraConfig...)
@@ -164,4 +165,24 @@ func freePort(addr string) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// setEnv is the host's single SetEnv line (sshd uses only the first): its name, state
+// directory and Options.HostEnv's variables, quoted for sshd_config.
+func (h *Host) setEnv() string {
+	vars := map[string]string{"KPX_HOST_NAME": h.Name, "KPX_HOST_DIR": h.StateDir}
+	for k, v := range h.Env {
+		vars[k] = v
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("SetEnv")
+	for _, k := range keys {
+		fmt.Fprintf(&b, " \"%s=%s\"", k, strings.ReplaceAll(vars[k], `"`, `\"`))
+	}
+	return b.String()
 }

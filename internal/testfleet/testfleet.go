@@ -41,6 +41,10 @@ type Options struct {
 	Override []string
 	// Dir is the fleet's working directory; a fresh t.TempDir() when empty.
 	Dir string
+	// HostEnv, when set, is called for each host before its daemon starts and returns
+	// extra environment for the host's sessions (set by sshd's SetEnv next to
+	// KPX_HOST_DIR), e.g. a simulated kernel's (internal/simkernel).
+	HostEnv func(h *Host) (map[string]string, error)
 }
 
 // Fleet is a running set of sshd daemons and the client-side files that reach them.
@@ -60,7 +64,8 @@ type Host struct {
 	Name     string
 	Addr     string // IP address the daemon listens on
 	Port     int
-	StateDir string // exported to sessions as KPX_HOST_DIR
+	StateDir string            // exported to sessions as KPX_HOST_DIR
+	Env      map[string]string // more environment for sessions (Options.HostEnv)
 	HostKey  ssh.PublicKey
 	Log      string // sshd's log file
 
@@ -172,6 +177,11 @@ func start(t testing.TB, opts Options) (*Fleet, error) {
 		f.Hosts = append(f.Hosts, h)
 	}
 	for _, h := range f.Hosts {
+		if opts.HostEnv != nil {
+			if h.Env, err = opts.HostEnv(h); err != nil {
+				return f, fmt.Errorf("host %s: environment: %w", h.Name, err)
+			}
+		}
 		if err := h.start(sshd, f, opts); err != nil {
 			return f, fmt.Errorf("host %s: %w", h.Name, err)
 		}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kpxdev/kpx/inventory"
+	"github.com/kpxdev/kpx/playbooks"
+	"github.com/kpxdev/kpx/rollout"
+	"github.com/kpxdev/kpx/transport"
+)
+
+// engineSetup is what every command that drives hosts builds from its options: the
+// playbook, the inventory, the task executor and its connection pool.
+type engineSetup struct {
+	pb   *playbooks.Playbook
+	inv  *engineInventory
+	exe  *rollout.TaskExecutor
+	pool *transport.Pool
+}
+
+// setupEngine loads and validates the playbook and the inventory, then prepares the
+// executor. No host is contacted.
+func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
+	catalog, err := moduleCatalog(o)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
+	if err != nil {
+		return nil, err
+	}
+	extra, err := playbooks.ParseExtraVars(o.extraVars)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range o.extraVarsParsed {
+		if _, ok := extra[k]; !ok {
+			extra[k] = v
+		}
+	}
+	if len(o.sources) == 0 {
+		return nil, fmt.Errorf("give an inventory with -i")
+	}
+	inv, err := inventory.Load(o.sources)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inv.Warnings {
+		fmt.Fprintf(stderr, "[WARNING]: %s\n", w)
+	}
+	loginPass, becomePass, err := askPasswords(o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	pool := transport.NewPool(transport.PoolOptions{MaxDials: o.forks,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	hv := transport.DefaultHostVarsOptions()
+	if o.user != "" {
+		hv.LocalUser = o.user
+	}
+	if o.privateKey != "" {
+		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
+	}
+	ri := newEngineInventory(inv, o.limit)
+	ri.warn = func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
+	exe := &rollout.TaskExecutor{
+		Templar:   playbooks.NewTemplar(playbooks.TemplarOptions{SearchDirs: []string{filepath.Dir(pb.Path)}}),
+		Inventory: ri,
+		Connector: &rollout.PoolConnector{Pool: pool, Options: hv, Password: loginPass,
+			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
+		ExtraVars: extra,
+		Check:     o.check,
+		Diff:      o.diff,
+		Modules:   catalog,
+	}
+	if o.become || o.becomeUser != "" || o.askBecomePass {
+		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
+	}
+	return &engineSetup{pb: pb, inv: ri, exe: exe, pool: pool}, nil
+}
+
+func (e *engineSetup) close() { e.pool.Close() }
+
+// runStart is the journal's record of what was asked for: enough for kpx resume and
+// kpx rollback to run it again, without secrets.
+func runStart(id, command string, o runOptions, e *engineSetup) rollout.RunStarted {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	var sources []string
+	for _, s := range o.sources {
+		if _, err := os.Stat(s); err != nil && strings.Contains(s, ",") {
+			sources = append(sources, s)
+		} else {
+			sources = append(sources, abs(s))
+		}
+	}
+	extra, _ := rollout.RedactSecrets(e.exe.ExtraVars)
+	return rollout.RunStarted{RunID: id, Command: command, Playbook: abs(e.pb.Path), Check: o.check,
+		Inventory: sources, Limit: o.limit, ExtraVars: extra, Tags: o.tags, SkipTags: o.skipTags}
+}
+
+// journalStore is the directory of run journals: --state-dir, else the default.
+func journalStore(stateDir string) (rollout.JournalStore, error) {
+	if stateDir != "" {
+		return rollout.JournalStore{Dir: filepath.Join(stateDir, "runs")}, nil
+	}
+	dir, err := rollout.DefaultJournalDir()
+	return rollout.JournalStore{Dir: dir}, err
+}
