@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test test-deps e2e e2e-deps vet demo clean golden
+.PHONY: all build test test-deps e2e e2e-deps vet demo clean golden golden-playbooks
 
 all: build
 
@@ -38,3 +38,8 @@ clean:
 
 golden:
 	@bash scripts/inventory-golden
+
+# Regenerates testdata/playbooks/suite/*.golden with the real ansible-playbook on a fleet of
+# ten OpenSSH hosts (and checks kpx against them on the way). Slow: Ansible runs each playbook.
+golden-playbooks:
+	KPX_SUITE_PARALLEL=$${KPX_SUITE_PARALLEL:-6} $(GO) test ./cmd/kpx -run 'TestPlaybookSuite|TestSummarize' -count=1 -update -timeout 90m

@@ -94,6 +94,12 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 	host := ev.Host
 	if ev.Delegated != "" && ev.Delegated != ev.Host {
 		host += " -> " + ev.Delegated
+		// as Ansible: the delegate's address too, when it is not its name
+		if dv, ok := ev.Result["_ansible_delegated_vars"].(map[string]any); ok {
+			if a, ok := dv["ansible_host"].(string); ok && a != "" && a != ev.Delegated {
+				host += "(" + a + ")"
+			}
+		}
 	}
 	item := ""
 	if ev.HasItem {
@@ -108,6 +114,9 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 		}
 	case rollout.StatusUnreachable:
 		p.printf("fatal: [%s]: UNREACHABLE!%s => %s\n", host, item, pyvalue.JSON(res, p.indent(ev.Result)))
+		if ev.Ignored {
+			p.printf("...ignoring\n")
+		}
 	case rollout.StatusSkipped:
 		p.printf("skipping: [%s]%s\n", host, item)
 	default:

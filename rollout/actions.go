@@ -61,7 +61,7 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find, Diff: e.Diff, Inventory: host,
+	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find, Diff: e.diffMode(t, vars), Inventory: host,
 		Render: func(src string) (string, error) { return e.renderFile(src, vars) }}
 	if call.Env, err = e.environment(t, vars); err != nil {
 		return nil, err
@@ -94,6 +94,15 @@ func (e *TaskExecutor) checkMode(t *playbooks.Task, vars map[string]any) bool {
 		return err == nil && b
 	}
 	return e.Check
+}
+
+// diffMode is the task's diff keyword, else --diff.
+func (e *TaskExecutor) diffMode(t *playbooks.Task, vars map[string]any) bool {
+	if t.Diff.Set {
+		b, err := e.flag(t.Diff, vars)
+		return err == nil && b
+	}
+	return e.Diff
 }
 
 // become turns the task's become keywords into transport's; nil leaves the connection's

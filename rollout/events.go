@@ -40,7 +40,7 @@ type HostResult struct {
 	Item      any            // the loop item, when HasItem
 	HasItem   bool
 	Label     string // loop_control.label rendered, when set
-	Ignored   bool   // failed, but ignore_errors was set
+	Ignored   bool   // failed or unreachable, but ignore_errors or ignore_unreachable was set
 	Delegated string // the host the task was delegated to, if any
 }
 

@@ -254,7 +254,7 @@ func (b *batchRun) account(h string, t *playbooks.Task, o Outcome, rescuable boo
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
-	case o.Status == StatusUnreachable:
+	case o.Status == StatusUnreachable && !o.Ignored: // ignore_unreachable keeps the host
 		b.unreachable[h] = true
 		b.r.out.taskFailed(h, t.DisplayName(), o)
 		if b.strict {

@@ -29,7 +29,7 @@ func (s *stats) record(host string, o Outcome, rescuable bool) {
 	changed, _ := o.Result["changed"].(bool)
 	s.add(host, func(hs *HostStats) {
 		switch {
-		case o.Status == StatusFailed && o.Ignored:
+		case (o.Status == StatusFailed || o.Status == StatusUnreachable) && o.Ignored:
 			hs.OK++
 			hs.Ignored++
 			if changed {

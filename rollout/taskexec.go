@@ -122,6 +122,7 @@ func (e *TaskExecutor) magic(host string, ps *playState) map[string]any {
 		"ansible_play_batch":       toAnyList(ps.batch),
 		"play_hosts":               toAnyList(ps.batch),
 		"ansible_check_mode":       e.Check,
+		"ansible_diff_mode":        e.Diff,
 		"omit":                     playbooks.Omit,
 	}
 	if ps.play != nil {
@@ -174,6 +175,13 @@ func (e *TaskExecutor) ShareResult(t *playbooks.Task, _ string, o Outcome, to []
 func (e *TaskExecutor) finish(t *playbooks.Task, vars map[string]any, o Outcome) Outcome {
 	if o.Status == StatusFailed {
 		ignore, err := e.flag(t.IgnoreErrors, vars)
+		if err != nil {
+			return failed(err.Error())
+		}
+		o.Ignored = ignore
+	}
+	if o.Status == StatusUnreachable {
+		ignore, err := e.flag(t.IgnoreUnreachable, vars)
 		if err != nil {
 			return failed(err.Error())
 		}
@@ -263,6 +271,14 @@ func (e *TaskExecutor) attempt(ctx context.Context, host string, t *playbooks.Ta
 	}
 	o := e.attemptOn(ctx, host, delegate, t, vars)
 	o.Delegated = delegate
+	if delegate != "" && o.Result != nil {
+		// Ansible's result names the delegate's address, which its output shows.
+		addr := delegate
+		if a, ok := e.delegateVars(delegate)["ansible_host"].(string); ok && a != "" {
+			addr = a
+		}
+		o.Result["_ansible_delegated_vars"] = map[string]any{"ansible_host": addr}
+	}
 	return o
 }
 

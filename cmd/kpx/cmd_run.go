@@ -37,6 +37,8 @@ type runOptions struct {
 	becomeMethod  string
 	askPass       bool
 	askBecomePass bool
+	startAtTask   string
+	list          listOptions
 	stateDir      string
 	onInterrupt   string
 	ui            string
@@ -82,6 +84,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.becomeMethod, "become-method", "sudo", "sudo or su")
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
+	addRunExtraFlags(f, &o)
 	addJournalFlags(f, &o)
 	addUIFlag(f, &o)
 	return cmd
@@ -111,6 +114,9 @@ func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, std
 		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
+	if o.list.any() {
+		return listRun(o, stdout, stderr)
+	}
 	if err := o.validateInterrupt(); err != nil {
 		return err
 	}
@@ -119,6 +125,9 @@ func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, std
 		return err
 	}
 	defer eng.close()
+	var notFound func()
+	eng.pb, notFound = startAt(o, eng.pb, stderr)
+	defer notFound()
 	store, err := journalStore(o.stateDir)
 	if err != nil {
 		return err

@@ -61,7 +61,8 @@ func (r *engineInventory) Groups() map[string][]string { return r.groups }
 
 func (r *engineInventory) GroupNames(host string) []string { return r.member[host] }
 
-// resolve returns a play's hosts, --limit applied, as ansible-playbook selects them.
+// resolve returns a play's hosts, --limit and the play's order applied, as
+// ansible-playbook selects them.
 func (r *engineInventory) resolve(play *playbooks.Play) ([]string, error) {
 	hosts, warnings, err := r.inv.MatchLimit(strings.Join(play.Hosts, ","), r.limit)
 	if err != nil {
@@ -76,5 +77,5 @@ func (r *engineInventory) resolve(play *playbooks.Play) ([]string, error) {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
-	return names, nil
+	return playbooks.OrderHosts(names, play.Order), nil
 }
