@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --exact-match 2>/dev/null || echo 0.1.0-
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test test-deps vet demo clean golden
+.PHONY: all build test test-deps e2e e2e-deps vet demo clean golden
 
 all: build
 
@@ -20,6 +20,15 @@ vet:
 
 test: test-deps vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Real-kernel end-to-end tests: qemu VMs booting a Debian kernel, kpx rolling a live patch
+# out and back (test/e2e, internal/vmfleet). scripts/e2e-deps installs qemu, the kernel and
+# its headers when missing (root needed the first time).
+e2e-deps:
+	@bash scripts/e2e-deps
+
+e2e: e2e-deps
+	$(GO) test -tags e2e -count=1 -timeout 45m -v ./internal/vmfleet ./test/e2e
 
 demo: build
 	$(BIN) demo

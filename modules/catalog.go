@@ -29,6 +29,9 @@ func Builtin() Catalog {
 	for name, s := range coreSpecs() {
 		c[name] = s
 	}
+	for name, m := range hostModules() {
+		c[name] = m.spec
+	}
 	for name, s := range livepatchSpecs() {
 		c[name] = s
 	}
@@ -84,5 +87,10 @@ func Remote(name string) (Module, bool) {
 		return m, true
 	}
 	m, ok := map[string]Module{"command": Command, "shell": Shell, "raw": Raw, "setup": Setup}[name]
+	if !ok {
+		if b, found := hostModules()[name]; found {
+			return b, true
+		}
+	}
 	return m, ok
 }

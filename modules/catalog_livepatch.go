@@ -17,8 +17,9 @@ func livepatchSpecs() map[string]Spec {
 		"livepatch_status": {Args: map[string]Arg{
 			"name": {Type: Str, Required: true}, "enabled": {Type: Bool}, "transition": {Type: Bool},
 		}},
-		"kernel_log": {Args: map[string]Arg{"deny": {Type: List}, "since": {Type: Str}, "mark": {Type: Bool}}},
-		"taint":      {Args: map[string]Arg{"allow": {Type: List}, "baseline": {Type: Int}}},
+		"kernel_log":   {Args: map[string]Arg{"deny": {Type: List}, "since": {Type: Str}, "mark": {Type: Bool}}},
+		"taint":        {Args: map[string]Arg{"allow": {Type: List}, "baseline": {Type: Int}}},
+		"kernel_facts": {},
 	}
 }
 
@@ -44,5 +45,5 @@ func needsFor(module, arg, def string, states ...string) func(map[string]any) er
 // livepatchModules are the implementations of livepatchSpecs.
 func livepatchModules() map[string]Module {
 	return map[string]Module{"livepatch": Livepatch, "kpatch": Kpatch, "ksplice": Ksplice, "kcare": Kcare,
-		"livepatch_status": LivepatchStatus, "kernel_log": KernelLog, "taint": Taint}
+		"livepatch_status": LivepatchStatus, "kernel_log": KernelLog, "taint": Taint, "kernel_facts": KernelFacts}
 }

@@ -201,3 +201,23 @@ func effectiveKernel(r rawFacts) string {
 	}
 	return r.get("kernel")
 }
+
+// KernelFacts is the kernel_facts module: setup's kernel facts alone (ansible_kernel,
+// kpx_effective_kernel, kpx_livepatches, kpx_tainted, kpx_taint_letters,
+// kpx_livepatch_sysfs), cheap enough to gather on demand and for `kpx status`.
+var KernelFacts Module = Func(func(ctx context.Context, h Host, c Call) (Result, error) {
+	res, err := run(ctx, h, c, transport.Cmd{Shell: kernelPrelude + kernelFactsScript})
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitStatus != 0 {
+		return Result{"failed": true, "msg": "gathering kernel facts failed: " + strings.TrimSpace(string(res.Stderr)), "rc": res.ExitStatus}, nil
+	}
+	r := parseRawFacts(string(res.Stdout))
+	all := factsFrom(r)
+	f := map[string]any{}
+	for _, k := range []string{"ansible_kernel", "kpx_effective_kernel", "kpx_livepatches", "kpx_tainted", "kpx_taint_letters", "kpx_livepatch_sysfs"} {
+		f[k] = all[k]
+	}
+	return Result{"changed": false, "ansible_facts": f}, nil
+})

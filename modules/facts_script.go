@@ -33,6 +33,11 @@ if command -v ip >/dev/null 2>&1; then
 		p default_type "$(cat /sys/class/net/"$1"/type 2>/dev/null)"
 	fi
 fi
+` + kernelFactsScript
+
+// kernelFactsScript gathers the kernel facts alone (kernel_facts, kpx status): the running
+// and effective kernel, live patches, taint.
+const kernelFactsScript = `p kernel "$(uname -r)"
 p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
 p livepatch_sysfs "$([ -d "$kpx_sys/kernel/livepatch" ] && echo yes || echo no)"
 command -v uptrack-uname >/dev/null 2>&1 && p effective_kernel "$(uptrack-uname -r 2>/dev/null)"

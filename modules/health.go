@@ -46,6 +46,7 @@ var defaultDeny = []string{"Oops", "BUG:", "WARNING:", "Call Trace", "livepatch:
 // kernelLogScript prints the kernel log lines after the cursor (the argument since, else
 // the baseline recorded when kpx last changed the kernel), or records a new baseline.
 const kernelLogScript = `
+dmesg >/dev/null 2>&1 || { echo "cannot read the kernel log with dmesg (dmesg_restrict? run the check with become)" >&2; exit 1; }
 if [ "$mark" = 1 ]; then kpx_baseline || exit 1; p cursor "$(sed -n 's/^log_cursor=//p' "$kpx_state/baseline")"; exit 0; fi
 cursor=$since
 [ -n "$cursor" ] || cursor=$(sed -n 's/^log_cursor=//p' "$kpx_state/baseline" 2>/dev/null)

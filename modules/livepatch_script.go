@@ -30,6 +30,7 @@ const livepatchApply = `
 lp=$kpx_sys/kernel/livepatch/$name
 fail() { p error "$1"; [ -n "${stage:-}" ] && rm -rf "$stage"; exit 1; }
 umask 077
+case $updir in /*/kpx-livepatch.????????) ;; *) fail "unexpected upload directory $updir" ;; esac
 mkdir -p "$kpx_state/livepatch" && chmod 700 "$kpx_state" "$kpx_state/livepatch" || fail "cannot create $kpx_state/livepatch"
 stage=$(mktemp -d "$kpx_state/livepatch/.stage.XXXXXXXX") || fail "cannot create a private staging directory"
 cp "$upload" "$stage/$name.ko" || fail "cannot copy the uploaded module"
@@ -60,7 +61,9 @@ if ! kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
 	else
 		kpx_write "$lp/enabled" 0 || fail "reversing the transition (0 to $lp/enabled) failed"
 		p reversed yes
-		if kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
+		# The reversal is the safe way out: it gets at least 30s whatever the timeout.
+		rtimeout=$timeout; [ "$rtimeout" -ge 30 ] || rtimeout=30
+		if kpx_wait_transition "$lp" $(($(date +%s) + rtimeout)); then
 			[ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ] && fail "the reversed patch is still enabled"
 			out=$(rmmod "$name" 2>&1) && p unloaded yes || p rmmod_error "$out"
 			rm -f "$kpx_state/livepatch/$name.sha256"

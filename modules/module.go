@@ -29,6 +29,14 @@ type Call struct {
 	// first ("files", "templates"), then the playbook's own directory. Nil: paths are
 	// taken as they are.
 	Find func(kind, name string) (string, error)
+	// Diff asks modules that can show one (copy, template, file, lineinfile) for
+	// Ansible's before/after "diff" in their result (--diff).
+	Diff bool
+	// Render renders a controller-side Jinja2 template file (template's src, already
+	// resolved to a path) with the task's variables. Nil: the template module fails.
+	Render func(src string) (string, error)
+	// Inventory is the inventory name of the host the task is for (fetch's dest layout).
+	Inventory string
 }
 
 // LocalPath resolves a controller-side file through c.Find, or returns name as it is.
@@ -37,6 +45,15 @@ func (c Call) LocalPath(kind, name string) (string, error) {
 		return name, nil
 	}
 	return c.Find(kind, name)
+}
+
+// baseDir is the playbook's directory, where relative controller paths (fetch's dest)
+// start; "." when the call has no Find.
+func (c Call) baseDir() string {
+	if d, err := c.LocalPath("", "."); err == nil {
+		return d
+	}
+	return "."
 }
 
 // Result is a module's result, in Ansible's shape: changed, failed, msg, rc, stdout, ...
@@ -122,4 +139,10 @@ func splitLines(s string) []any {
 		lines = append(lines, string(rs[start:]))
 	}
 	return lines
+}
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -51,9 +51,12 @@ type Spec struct {
 	// Each group: at most one of these may be given.
 	MutuallyExclusive [][]string
 	// Validate, when set, checks what the fields above cannot say (a value's range,
-	// arguments that depend on each other). Template values are not yet rendered when it
-	// runs at load time; it must let them pass.
+	// arguments that depend on each other, a mode's syntax, a regex). Template values are
+	// not yet rendered when it runs at load time; it must let them pass.
 	Validate func(args map[string]any) error
+	// Library is the file of a custom module (found in a library/ directory); "" for
+	// kpx's own modules.
+	Library string
 }
 
 const rawParams = "_raw_params"
@@ -247,4 +250,17 @@ func typeName(v any) string { return pyvalue.TypeName(v) }
 
 func isTemplate(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
+}
+
+// canonical returns args keyed by canonical argument names (aliases resolved).
+func (s Spec) canonical(args map[string]any) map[string]any {
+	names := s.aliasMap()
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -130,6 +130,12 @@ func (t *Templar) Render(s string, vars map[string]any) (any, error) {
 	return t.render(s, vars, 0)
 }
 
+// RenderText renders s to text, as the template module renders a file: no conversion
+// back to Python values, trailing newlines kept.
+func (t *Templar) RenderText(s string, vars map[string]any) (string, error) {
+	return t.renderText(s, vars, 0)
+}
+
 // RenderValue renders every string inside v, recursively through lists and map values.
 // Map keys are kept as they are, as Ansible's templar keeps them.
 func (t *Templar) RenderValue(v any, vars map[string]any) (any, error) {

@@ -14,7 +14,8 @@ import (
 // eventSamples has one event of every type, as docs/EVENTS.md shows them.
 func eventSamples() []rollout.Event {
 	return []rollout.Event{
-		rollout.RunStarted{RunID: "20261202T010000-7f3a", Playbook: "patch.yml", Hosts: []string{"db1", "db2"}, Time: t0},
+		rollout.RunStarted{RunID: "20261202T010000-7f3a", Playbook: "patch.yml", Hosts: []string{"db1", "db2"}, Time: t0,
+			Command: "run", Inventory: []string{"inventory.ini"}, ExtraVars: map[string]any{"patch": "files/livepatch-cve.ko", "vault_password": rollout.Redacted}},
 		rollout.PlayStarted{Name: "live patch", Batch: []string{"db1"}, Wave: 1, Waves: 2},
 		rollout.TaskStarted{Name: "load the live patch"},
 		rollout.HostResult{Host: "db1", Status: rollout.StatusChanged, Action: "livepatch",
@@ -28,6 +29,7 @@ func eventSamples() []rollout.Event {
 		rollout.CheckResult{Host: "db1", Wave: 1, Check: "kernel_log", Attempt: 1, Passed: false, Final: true,
 			Result: map[string]any{"failed": true, "msg": "denied pattern found: BUG:"}},
 		rollout.RollbackStarted{Play: "live patch", Wave: 1, Scope: "wave", Hosts: []string{"db1"}},
+		rollout.HostTaskState{Host: "db1", PlayIndex: 0, Wave: 1, Phase: rollout.PhaseTasks, Task: "load the live patch", State: rollout.HostStarted},
 		rollout.HostAttention{Host: "db1", Reason: "rollback failed: module in use"},
 		rollout.ControlChanged{Control: "pause", Detail: "from the TUI"},
 		rollout.RolloutSummary{RunID: "20261202T010000-7f3a", Stopped: "wave 1 failed", Hosts: []rollout.HostOutcome{

@@ -54,9 +54,13 @@ func (p *Plain) banner(title string) {
 
 // Handle writes one event.
 func (p *Plain) Handle(ev rollout.Event) {
+	if _, ok := ev.(rollout.PlayStarted); !ok {
+		p.flushWave()
+	}
 	switch ev := ev.(type) {
 	case rollout.PlayStarted:
 		p.banner("PLAY [" + ev.Name + "]")
+		p.flushWave()
 	case rollout.TaskStarted:
 		if ev.Handler {
 			p.banner("RUNNING HANDLER [" + ev.Name + "]")

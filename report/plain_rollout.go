@@ -17,6 +17,17 @@ type rolloutState struct {
 	waves  map[string]int // play -> number of waves
 	check  string         // the check whose HEALTH banner was printed last
 	wave   int            // and its wave
+	// waveBanner is a WAVE banner waiting for the PLAY banner of its batch, which the
+	// engine sends just after: the wave is shown under its play.
+	waveBanner string
+}
+
+// flushWave writes the WAVE banner that waits, if any.
+func (p *Plain) flushWave() {
+	if p.ro.waveBanner != "" {
+		p.banner(p.ro.waveBanner)
+		p.ro.waveBanner = ""
+	}
 }
 
 func (p *Plain) now() time.Time {
@@ -67,7 +78,7 @@ func (p *Plain) waveChanged(ev rollout.WaveChanged) {
 		if len(ev.Hosts) == 1 {
 			n = "host"
 		}
-		p.banner(fmt.Sprintf("WAVE %s [%d %s]", label, len(ev.Hosts), n))
+		p.ro.waveBanner = fmt.Sprintf("WAVE %s [%d %s]", label, len(ev.Hosts), n)
 	case rollout.WaveBaking:
 		p.banner("BAKE " + bakeTime(ev.Until.Sub(p.now())))
 	case rollout.WaveChecking:

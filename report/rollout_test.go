@@ -28,15 +28,15 @@ func rolloutEvents() []rollout.Event {
 	}
 	return []rollout.Event{
 		rollout.RunStarted{RunID: "r-7f3a", Playbook: "patch.yml", Hosts: []string{"db1", "db2", "db3", "db4"}, Time: t0},
+		w(1, rollout.WaveRunning, "db1"), // the engine announces the wave, then its batch
 		rollout.PlayStarted{Name: play, Batch: []string{"db1"}, Wave: 1, Waves: 3},
-		w(1, rollout.WaveRunning, "db1"),
 		rollout.TaskStarted{Name: "load the live patch"}, changed("db1"),
 		rollout.WaveChanged{Play: play, Wave: 1, Waves: 3, State: rollout.WaveBaking, Until: t0.Add(2 * time.Minute)},
 		w(1, rollout.WaveChecking),
 		rollout.CheckResult{Host: "db1", Wave: 1, Check: "kernel_log", Attempt: 1, Passed: true, Final: true},
 		w(1, rollout.WavePromoted),
-		rollout.PlayStarted{Name: play, Batch: []string{"db2", "db3"}, Wave: 2, Waves: 3},
 		w(2, rollout.WaveRunning, "db2", "db3"),
+		rollout.PlayStarted{Name: play, Batch: []string{"db2", "db3"}, Wave: 2, Waves: 3},
 		rollout.TaskStarted{Name: "load the live patch"}, changed("db2"), changed("db3"),
 		rollout.WaveChanged{Play: play, Wave: 2, Waves: 3, State: rollout.WaveBaking, Until: t0.Add(90 * time.Second)},
 		w(2, rollout.WaveChecking),
@@ -100,6 +100,9 @@ func TestPlainRollout(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if i, j := strings.Index(out.String(), "PLAY [live patch]"), strings.Index(out.String(), "WAVE 1/3"); i < 0 || j < i {
+		t.Error("the WAVE banner comes before its PLAY banner")
 	}
 	checkGolden(t, "../testdata/report/rollout/plain.golden", out.Bytes())
 }

@@ -49,7 +49,7 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 		}
 		return map[string]any{"changed": false, "include": args["_raw_params"], "include_args": map[string]any{}}, nil
 	}
-	mod, ok := modules.Remote(t.Module)
+	mod, ok := e.Modules.Module(t.Module)
 	if !ok {
 		return nil, fmt.Errorf("module %s cannot run in kpx's engine yet", t.Module)
 	}
@@ -61,7 +61,8 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find}
+	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find, Diff: e.Diff, Inventory: host,
+		Render: func(src string) (string, error) { return e.renderFile(src, vars) }}
 	if call.Env, err = e.environment(t, vars); err != nil {
 		return nil, err
 	}
@@ -69,10 +70,8 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	if t.Module == "setup" {
-		if f, ok := res["ansible_facts"].(map[string]any); ok {
-			e.state(host).addFacts(f)
-		}
+	if f, ok := res["ansible_facts"].(map[string]any); ok {
+		e.state(host).addFacts(f) // setup's, and custom modules' (Ansible merges any module's)
 	}
 	return res, nil
 }

@@ -18,7 +18,8 @@ type RunState struct {
 	LastControl *ControlChanged
 	Attention   []HostAttention
 
-	finishedLast bool // a RunFinished follows the last RunStarted
+	finishedLast bool   // a RunFinished follows the last RunStarted
+	lastCommand  string // of the last RunStarted
 }
 
 // PlayRecord is one play's waves and hosts, by the play's index in the playbook.
@@ -58,8 +59,8 @@ type HostRecord struct {
 // "failed", or "unknown" when its last step started and never finished.
 func (h *HostRecord) Final() string {
 	switch {
-	case h.State == HostStarted && h.Phase != PhaseFacts:
-		return "unknown"
+	case h.State == HostStarted && (h.Phase == PhaseTasks || h.Phase == PhaseRollback):
+		return "unknown" // checks and facts change nothing
 	case h.RolledBack:
 		return "rolled_back"
 	case !h.Started:
@@ -92,6 +93,7 @@ func Replay(entries []JournalEntry) *RunState {
 			}
 			s.Attempts++
 			s.finishedLast = false
+			s.lastCommand = ev.Command
 		case WaveChanged:
 			s.wave(ev)
 		case HostTaskState:
@@ -181,6 +183,10 @@ func (s *RunState) Outcome() string {
 		return "incomplete"
 	}
 	switch code := s.Finished.ExitCode(); {
+	case s.lastCommand == "rollback" && s.finishedLast && code == 0:
+		return "rolled back"
+	case s.lastCommand == "rollback" && s.finishedLast:
+		return "rolled back; hosts need attention"
 	case s.Finished.RolloutFailed && s.Summary != nil && s.Summary.Stopped != "":
 		stopped, _, _ := strings.Cut(s.Summary.Stopped, ": ")
 		return "failed: " + stopped

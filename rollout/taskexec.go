@@ -29,6 +29,10 @@ type TaskExecutor struct {
 	Connector Connector
 	ExtraVars map[string]any
 	Check     bool // --check: modules report what they would change
+	Diff      bool // --diff: modules report their changes as before/after
+	// Modules finds the module a task runs on hosts: the built-ins, and the custom
+	// modules of the playbook's library/ (modules.Catalog.WithLibrary).
+	Modules modules.Catalog
 	// DefaultBecome applies to tasks that do not say (ansible-playbook's -b, --become-user,
 	// -K); nil leaves each host's ansible_become* variables in charge.
 	DefaultBecome *transport.Become

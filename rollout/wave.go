@@ -15,6 +15,7 @@ type waveRun struct {
 	pi, n, of int
 	play      *playbooks.Play
 	hosts     []string
+	all       []string // every host of the play (ansible_play_hosts)
 	started   []string // hosts that started the wave's tasks: the ones a rollback undoes
 	failed    string   // why the wave failed; empty while it has not
 }
@@ -26,7 +27,7 @@ func (r *Runner) rolloutPlay(ctx context.Context, rc *runCtx, pi int, play *play
 	prior := r.priorPlay(pi)
 	var done []*waveRun // promoted waves, oldest first
 	for i, batch := range batches {
-		w := &waveRun{pi: pi, n: i + 1, of: len(batches), play: play, hosts: batch}
+		w := &waveRun{pi: pi, n: i + 1, of: len(batches), play: play, hosts: batch, all: live}
 		if prior != nil {
 			if pw := prior.Waves[w.n]; pw != nil {
 				w.hosts = pw.Hosts
@@ -91,7 +92,7 @@ func startedHosts(p *PlayRecord, hosts []string) []string {
 func (r *Runner) runWave(ctx context.Context, rc *runCtx, w *waveRun, prior *PlayRecord) error {
 	play := w.play
 	if pa, ok := r.exec.(PlayAware); ok {
-		if err := pa.PlayStarted(play, w.hosts, w.hosts); err != nil {
+		if err := pa.PlayStarted(play, w.all, w.hosts); err != nil {
 			return fmt.Errorf("play %q: %w", playName(play), err)
 		}
 	}
@@ -131,7 +132,8 @@ func (r *Runner) runWave(ctx context.Context, rc *runCtx, w *waveRun, prior *Pla
 	if w.failed = thresholdFailure(b); w.failed != "" {
 		return nil
 	}
-	if w.failed = haltFailure(r); w.failed != "" || ctx.Err() != nil {
+	if mode, _ := r.ctl.halting(); mode != "" || ctx.Err() != nil {
+		w.failed = haltFailure(r)
 		return nil
 	}
 	if play.Health != nil {

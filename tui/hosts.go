@@ -165,7 +165,7 @@ func (t hostTable) row(s *runState, h *host, c columns, st styles, now time.Time
 		w := s.waves[h.wave]
 		wave = w.label()
 		if h.status == hostRunning || h.status == hostRollingBack {
-			task = w.task
+			task = firstNonEmpty(h.task, w.task)
 			if h.status == hostRunning && w.state != "running" {
 				state = waveState(w, now)
 			}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"io"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // Options configure a Model.
@@ -108,7 +110,8 @@ func (m Model) QuitWhileActive() bool { return m.quitWhileActive }
 
 // Summary is the run's closing account in plain text, to print after the UI exits.
 func (m Model) Summary() string {
-	r := lipgloss.NewRenderer(nil)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
 	return summaryText(m.st, newStyles(r))
 }
 
@@ -215,6 +218,14 @@ func (m Model) key(k tea.KeyMsg) (Model, tea.Cmd) {
 			return m.quit()
 		}
 		return m, nil
+	}
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && k.Runes[0] == '/' {
+		// "/" and what follows arrived together (typed fast, pasted): filter by the rest.
+		m.mode = modeFilter
+		m.filter.SetValue(string(k.Runes[1:]))
+		m.filter.CursorEnd()
+		m.table.SetFilter(m.filter.Value())
+		return m, m.filter.Focus()
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
@@ -383,7 +394,7 @@ func (m Model) footer() string {
 	case modeConfirmAbort:
 		return m.sty.bad.Render(fit("Abort the run and roll back? y/N", m.width))
 	case modeConfirmQuit:
-		return m.sty.warn.Render(fit("The run is still going: quitting interrupts it (its journal keeps what happened). Quit? y/N", m.width))
+		return m.sty.warn.Render(fit("Quit? y/N  The run is still going: quitting interrupts it; its journal keeps what happened.", m.width))
 	}
 	left := ""
 	switch {

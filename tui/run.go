@@ -22,6 +22,9 @@ type ProgramOptions struct {
 	BatchInterval time.Duration
 	// NoAltScreen draws in the normal screen rather than the alternate one.
 	NoAltScreen bool
+	// OnQuit is called when the operator left the UI before the run's end, before Run
+	// waits for the run to stop.
+	OnQuit func()
 }
 
 // Work is a run driven by the UI: it emits its events through emit and returns when the
@@ -56,6 +59,9 @@ func Run(ctx context.Context, o ProgramOptions, work Work) (Model, error) {
 	}()
 
 	final, uiErr := prog.Run()
+	if m, ok := final.(Model); ok && m.QuitWhileActive() && o.OnQuit != nil {
+		o.OnQuit()
+	}
 	cancelWork() // the operator left: stop the run (no-op when it is over)
 	err := <-workErr
 	stopBridge()

@@ -65,6 +65,7 @@ type host struct {
 	attention string
 	failed    string // why it failed (a task or a check), once it has
 	unreach   bool
+	task      string // the task it runs now, when the engine says (HostTaskState)
 }
 
 // display is the host's state in words: its status, and its failure when a rollback
@@ -103,6 +104,7 @@ type wave struct {
 	until    time.Time
 	reason   string
 	failures int // hosts of the wave that failed or could not be reached
+	running  int // hosts of the wave still running
 }
 
 func (w *wave) label() string { return fmt.Sprintf("%d/%d", w.num, w.of) }
@@ -123,6 +125,7 @@ type runState struct {
 	waves    []*wave
 	waveIdx  map[waveKey]int
 	plays    map[string]bool
+	rollouts map[string]bool // plays with health: or rollback: (the engine sends WaveChanged for them)
 	counts   [numStatuses]int
 	failed   int // hosts that failed a task or a check, whatever happened next
 	unreach  int // hosts that could not be reached at some point
@@ -140,7 +143,7 @@ type runState struct {
 }
 
 func newRunState(playbook string) *runState {
-	return &runState{playbook: playbook, index: map[string]int{}, waveIdx: map[waveKey]int{}, plays: map[string]bool{}}
+	return &runState{playbook: playbook, index: map[string]int{}, waveIdx: map[waveKey]int{}, plays: map[string]bool{}, rollouts: map[string]bool{}}
 }
 
 // host returns the host named name, adding it when the run had not named it before.
@@ -162,8 +165,17 @@ func (s *runState) setStatus(h *host, st hostStatus, at time.Time) {
 	wasSettled := s.isSettled(h)
 	s.counts[h.status]--
 	s.counts[st]++
-	if st.bad() && !h.status.bad() && h.wave >= 0 {
-		s.waves[h.wave].failures++
+	if h.wave >= 0 {
+		w := s.waves[h.wave]
+		if st.bad() && !h.status.bad() {
+			w.failures++
+		}
+		if h.status == hostRunning {
+			w.running--
+		}
+		if st == hostRunning {
+			w.running++
+		}
 	}
 	h.status = st
 	if st != hostRunning && st != hostPending && h.ended.IsZero() {
@@ -244,6 +256,8 @@ func (s *runState) apply(ev rollout.Event, at time.Time) {
 		s.checkResult(ev, at)
 	case rollout.RollbackStarted:
 		s.rollbackStarted(ev, at)
+	case rollout.HostTaskState:
+		s.hostTaskState(ev, at)
 	case rollout.HostAttention:
 		h := s.host(ev.Host)
 		h.attention, h.lastMsg = ev.Reason, ev.Reason
@@ -301,6 +315,9 @@ func (s *runState) joinWave(w *wave, hosts []string, at time.Time) {
 		if h.wave == wi && h.status != hostPending {
 			continue
 		}
+		if h.status == hostRunning {
+			s.setStatus(h, hostPending, at) // leave the old wave's running count
+		}
 		h.wave, h.changed, h.started = wi, false, at
 		s.setStatus(h, hostRunning, at)
 	}
@@ -324,15 +341,18 @@ func (s *runState) settleRunning(at time.Time) {
 // settleHosts marks the wave's hosts that are still running as finished.
 func (s *runState) settleHosts(w *wave, at time.Time) {
 	for _, i := range w.hosts {
-		h := s.hosts[i]
-		if h.status != hostRunning {
-			continue
-		}
-		if h.changed {
-			s.setStatus(h, hostChanged, at)
-		} else {
-			s.setStatus(h, hostOK, at)
-		}
+		s.settleHost(s.hosts[i], at)
+	}
+}
+
+// settleHost marks a host that is still running as finished, ok or changed.
+func (s *runState) settleHost(h *host, at time.Time) {
+	switch {
+	case h.status != hostRunning:
+	case h.changed:
+		s.setStatus(h, hostChanged, at)
+	default:
+		s.setStatus(h, hostOK, at)
 	}
 }
 
@@ -376,8 +396,36 @@ func (s *runState) planWaves(play string, of int) {
 	}
 }
 
+func (s *runState) hostTaskState(ev rollout.HostTaskState, at time.Time) {
+	h := s.host(ev.Host)
+	switch ev.State {
+	case rollout.HostStarted:
+		h.task = ev.Task
+	case rollout.HostRolledBack:
+		h.task = ""
+		if h.status != hostAttention {
+			s.setStatus(h, hostRolledBack, at)
+		}
+	case rollout.HostApplied:
+		// A batch of a play without health checks is over for this host; a rollout
+		// wave's hosts go on to bake and checks.
+		h.task = ""
+		if h.wave < 0 || h.status != hostRunning || s.rollouts[s.waves[h.wave].play] {
+			return
+		}
+		w := s.waves[h.wave]
+		s.settleHost(h, at)
+		if w.running == 0 && w.state == rollout.WaveRunning {
+			w.state = waveDone
+		}
+	default:
+		h.task = ""
+	}
+}
+
 func (s *runState) waveChanged(ev rollout.WaveChanged, at time.Time) {
 	s.plays[ev.Play] = true
+	s.rollouts[ev.Play] = true
 	s.planWaves(ev.Play, ev.Waves)
 	w := s.wave(ev.Play, ev.Wave, ev.Waves)
 	if ev.Waves > 0 {

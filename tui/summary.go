@@ -11,7 +11,7 @@ import (
 // succeeded are counted, not listed.
 const maxSummaryHosts = 40
 
-// SummaryText is the closing account of the run, as the summary screen shows it and as
+// summaryText is the closing account of the run, as the summary screen shows it and as
 // kpx prints it after the UI exits.
 func summaryText(s *runState, st styles) string {
 	var b strings.Builder

@@ -90,6 +90,11 @@ func waveState(w *wave, now time.Time) string {
 			return "failed: " + w.reason
 		}
 		return "failed"
+	case waveDone:
+		if w.failures > 0 {
+			return fmt.Sprintf("done, %d failed", w.failures)
+		}
+		return "done"
 	case rollout.WaveRolledBack:
 		if w.reason != "" {
 			return "rolled back: " + w.reason

@@ -32,7 +32,7 @@ const demoFailure = "replication lag 94s since the live patch (simulated failure
 func newDemoCmd() *cobra.Command {
 	var o demoOptions
 	cmd := &cobra.Command{
-		Use:   "demo [--hosts N] [--fail HOST|none] [--ui auto|plain]",
+		Use:   "demo [--hosts N] [--fail HOST|none] [--ui auto|tui|plain|json]",
 		Short: "Roll a live patch out to a simulated fleet, in canary waves, with nothing to set up",
 		Long: `kpx demo starts a simulated fleet inside this process (SSH servers on 127.0.0.1, one per
 host, each running commands in a real shell in its own sandbox directory) and runs the
@@ -48,7 +48,7 @@ lives in a temporary directory, removed at the end.`,
 	f := cmd.Flags()
 	f.IntVar(&o.hosts, "hosts", demo.DefaultHosts, "number of simulated hosts")
 	f.StringVar(&o.fail, "fail", "", "host whose health check fails (default: one in the third wave), or none")
-	f.StringVar(&o.ui, "ui", "auto", "output: auto or plain")
+	f.StringVar(&o.ui, "ui", "auto", "output: auto (tui on a terminal), tui, plain or json")
 	f.IntVarP(&o.forks, "forks", "f", 50, "hosts that run a task at once")
 	f.BoolVar(&o.printPlaybook, "print-playbook", false, "print the sample inventory and playbook, run nothing")
 	return cmd
@@ -59,10 +59,8 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		_, err := fmt.Fprintf(stdout, "# %s\n%s\n# %s\n%s", demo.InventoryName, demo.Inventory(), demo.PlaybookName, demo.Playbook())
 		return err
 	}
-	switch o.ui {
-	case "auto", "plain":
-	default:
-		return fmt.Errorf("--ui %q: this version of kpx shows the demo as auto or plain", o.ui)
+	if err := checkUIFlag(o.ui); err != nil {
+		return err
 	}
 	if o.hosts < 1 {
 		return fmt.Errorf("--hosts %d: give at least one host", o.hosts)
@@ -102,8 +100,8 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stderr, "kpx demo: %s (wave %d) will fail its health check; --fail none for a clean rollout\n", failing, wave)
 	}
-	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks,
-		stateDir: filepath.Join(dir, "state")}, stdout, stderr)
+	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks, ui: o.ui,
+		stateDir: filepath.Join(dir, "state")}, os.Stdin, stdout, stderr)
 }
 
 // demoFailingHost returns the host to fail and its wave: the --fail host, none, or by

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
 )
 
@@ -25,7 +24,7 @@ health-checked. A wave that had failed is rolled back. Extra variables whose nam
 like secrets are not journaled: give them again with -e.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return resumeRun(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr(), false)
+			return resumeRun(cmd.Context(), args[0], o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), false)
 		},
 	}
 	addReplayFlags(cmd, &o)
@@ -39,7 +38,7 @@ func newRollbackCmd() *cobra.Command {
 		Short: "Undo a journaled run: rollback tasks on every host it changed, newest wave first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return resumeRun(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr(), true)
+			return resumeRun(cmd.Context(), args[0], o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), true)
 		},
 	}
 	addReplayFlags(cmd, &o)
@@ -60,10 +59,11 @@ func addReplayFlags(cmd *cobra.Command, o *runOptions) {
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
 	addJournalFlags(f, o)
+	addUIFlag(f, o)
 }
 
 // resumeRun continues (or, with undo, rolls back) the journaled run id.
-func resumeRun(ctx context.Context, id string, o runOptions, stdout, stderr io.Writer, undo bool) error {
+func resumeRun(ctx context.Context, id string, o runOptions, stdin io.Reader, stdout, stderr io.Writer, undo bool) error {
 	if err := o.validateInterrupt(); err != nil {
 		return err
 	}
@@ -88,6 +88,11 @@ func resumeRun(ctx context.Context, id string, o runOptions, stdout, stderr io.W
 		return fmt.Errorf("run %s finished (%s); nothing to resume", state.Start.RunID, state.Outcome())
 	}
 	o = fromJournal(o, state.Start)
+	ui, err := newOutput(o, stdin, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	stderr = ui.stderr // held while the TUI owns the terminal
 	if missing := redactedNames(state.Start.ExtraVars, o.extraVars); len(missing) > 0 {
 		fmt.Fprintf(stderr, "[WARNING]: the journal does not hold %v (secrets); give them with -e if the playbook needs them\n", missing)
 	}
@@ -101,19 +106,20 @@ func resumeRun(ctx context.Context, id string, o runOptions, stdout, stderr io.W
 		command = "rollback"
 	}
 	fmt.Fprintf(stderr, "kpx: %s of run %s (journal %s)\n", command, state.Start.RunID, j.Path())
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
 	start := runStart(state.Start.RunID, command, o, eng)
 	start.ExtraVars = state.Start.ExtraVars
-	runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags,
-		Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state})
-	fin, interrupted, err := runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
-		if undo {
-			return runner.RollbackRun(ctx, eng.pb)
-		}
-		return runner.Run(ctx, eng.pb)
+	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
+		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state})
+	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
+		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+			if undo {
+				return runner.RollbackRun(ctx, eng.pb)
+			}
+			return runner.Run(ctx, eng.pb)
+		})
 	})
-	return runExit(fin, interrupted, err, p.Err())
+	return runExit(fin, interrupted, err, presentErr)
 }
 
 // fromJournal fills the options from what the run was started with.

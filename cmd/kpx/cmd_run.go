@@ -12,9 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
-	"github.com/kpxdev/kpx/report"
 	"github.com/kpxdev/kpx/rollout"
 )
 
@@ -26,6 +24,8 @@ type runOptions struct {
 	extraVars     []string
 	forks         int
 	check         bool
+	diff          bool
+	modulePath    []string
 	tags          []string
 	skipTags      []string
 	verbose       int
@@ -39,6 +39,7 @@ type runOptions struct {
 	askBecomePass bool
 	stateDir      string
 	onInterrupt   string
+	ui            string
 	// extraVarsParsed are variables from the journal of a resumed run, under -e.
 	extraVarsParsed map[string]any
 }
@@ -59,7 +60,7 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
-			return runPlaybook(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -68,6 +69,8 @@ func newRunCmd() *cobra.Command {
 	f.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "variables: key=value, YAML/JSON, or @file (repeatable; later wins)")
 	f.IntVarP(&o.forks, "forks", "f", 5, "hosts that run a task at once (Ansible's default is 5; large fleets want more)")
 	f.BoolVarP(&o.check, "check", "C", false, "report what would change, change nothing")
+	f.BoolVarP(&o.diff, "diff", "D", false, "show the changes files and templates get (Ansible's before/after diff)")
+	f.StringArrayVarP(&o.modulePath, "module-path", "M", nil, "directories of custom modules, colon-separated (also ANSIBLE_LIBRARY); library/ beside the playbook comes first")
 	f.StringSliceVarP(&o.tags, "tags", "t", nil, "run only tasks with these tags")
 	f.StringSliceVar(&o.skipTags, "skip-tags", nil, "skip tasks with these tags")
 	f.CountVarP(&o.verbose, "verbose", "v", "show task results (-v), more with -vvv")
@@ -80,6 +83,7 @@ func newRunCmd() *cobra.Command {
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
 	addJournalFlags(f, &o)
+	addUIFlag(f, &o)
 	return cmd
 }
 
@@ -90,12 +94,21 @@ func addJournalFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.onInterrupt, "on-interrupt", rollout.OnInterruptRollback, "what the first SIGINT/SIGTERM does once tasks in flight finish: rollback (the current wave) or stop")
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	ui, err := newOutput(o, stdin, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	stderr = ui.stderr // held while the TUI owns the terminal
 	if o.syntaxCheck {
-		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()}); err != nil {
+		catalog, err := moduleCatalog(o)
+		if err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
+		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
 		return err
 	}
 	if err := o.validateInterrupt(); err != nil {
@@ -117,14 +130,15 @@ func runPlaybook(ctx context.Context, o runOptions, stdout, stderr io.Writer) er
 	}
 	defer j.Close()
 	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, j.Path())
-	p := report.NewPlain(stdout, o.verbose)
-	p.Warnings = stderr
-	runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: p.Handle, Tags: o.tags, SkipTags: o.skipTags,
-		Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
-	fin, interrupted, err := runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
-		return runner.Run(ctx, eng.pb)
+	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
+		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
+	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
+		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+			return runner.Run(ctx, eng.pb)
+		})
 	})
-	return runExit(fin, interrupted, err, p.Err())
+	return runExit(fin, interrupted, err, presentErr)
 }
 
 // runExit maps how a run ended to the command's error and exit code.

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/kpxdev/kpx/inventory"
-	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/rollout"
 	"github.com/kpxdev/kpx/transport"
@@ -27,7 +26,11 @@ type engineSetup struct {
 // setupEngine loads and validates the playbook and the inventory, then prepares the
 // executor. No host is contacted.
 func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: modules.Builtin()})
+	catalog, err := moduleCatalog(o)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +75,8 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 			Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }},
 		ExtraVars: extra,
 		Check:     o.check,
+		Diff:      o.diff,
+		Modules:   catalog,
 	}
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
