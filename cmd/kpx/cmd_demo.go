@@ -86,6 +86,9 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if err := os.WriteFile(play, demo.Playbook(), 0o600); err != nil {
 		return err
 	}
+	if err := demo.WritePatch(dir); err != nil {
+		return err
+	}
 	failing, wave, err := demoFailingHost(o.fail, play, fleet)
 	if err != nil {
 		return err
@@ -97,7 +100,8 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stderr, "kpx demo: %s (wave %d) will fail its health check; --fail none for a clean rollout\n", failing, wave)
 	}
-	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks, ui: o.ui}, os.Stdin, stdout, stderr)
+	return runPlaybook(ctx, runOptions{playbook: play, sources: []string{fleet.Inventory}, forks: o.forks, ui: o.ui,
+		stateDir: filepath.Join(dir, "state")}, os.Stdin, stdout, stderr)
 }
 
 // demoFailingHost returns the host to fail and its wave: the --fail host, none, or by
