@@ -39,7 +39,8 @@ func TestCatalogCheckArgs(t *testing.T) {
 		{"pause", map[string]any{"seconds": 5, "minutes": 1}, "mutually exclusive: minutes|seconds"},
 		{"setup", map[string]any{"gather_subset": "!all,min"}, ""},
 		{"setup", map[string]any{"gather_subset": map[string]any{"a": 1}}, `"gather_subset" is of type dict`},
-		{"copy", map[string]any{"dest": "/x"}, `no module named "copy"`},
+		{"copy", map[string]any{"dest": "/x"}, `one of the following is required: src, content`},
+		{"no_such_module", map[string]any{}, `no module named "no_such_module"`},
 	}
 	for _, tc := range tests {
 		err := c.CheckArgs(tc.module, tc.args)
