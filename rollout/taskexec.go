@@ -148,8 +148,9 @@ func (e *TaskExecutor) once(ctx context.Context, host string, t *playbooks.Task,
 			return failed(fmt.Sprintf("The conditional check '%s' failed. The error was: %v", cond, err))
 		}
 		if !ok {
-			return Outcome{Status: StatusSkipped, Result: map[string]any{
-				"changed": false, "skip_reason": "Conditional result was False", "false_condition": cond}}
+			// Ansible registers skipped results too: `r is skipped` must see them.
+			return e.finish(t, vars, Outcome{Status: StatusSkipped, Result: map[string]any{
+				"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": cond}})
 		}
 	}
 	o := e.attempts(ctx, host, t, vars, emit)

@@ -58,7 +58,8 @@ func (h *Host) start(sshd string, f *Fleet, opts Options) error {
 		if err := h.writeConfig(f, opts); err != nil {
 			return err
 		}
-		d, err := startDaemon(sshd, "-D", "-f", h.configPath(), "-E", h.Log)
+		argv := append(append([]string{}, f.wrap...), sshd, "-D", "-f", h.configPath(), "-E", h.Log)
+		d, err := startDaemon(argv[0], argv[1:]...)
 		if err != nil {
 			return err
 		}

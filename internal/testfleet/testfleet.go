@@ -57,6 +57,8 @@ type Fleet struct {
 	Inventory  string // Ansible INI inventory describing the fleet
 	Group      string
 	Hosts      []*Host
+
+	wrap []string // command prefix for each sshd (quietShell)
 }
 
 // Host is one sshd daemon of the fleet.
@@ -162,6 +164,7 @@ func start(t testing.TB, opts Options) (*Fleet, error) {
 	}
 
 	f := &Fleet{Dir: dir, User: u.Username, Group: opts.Group}
+	f.wrap = quietShell(dir, u.HomeDir)
 	if err := f.writeClientKey(); err != nil {
 		return nil, err
 	}

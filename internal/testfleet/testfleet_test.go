@@ -137,3 +137,30 @@ func TestInventoryDescribesFleet(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestFleetSessionsSkipLoginUsersBashrc checks that the fleet's sessions see an empty
+// ~/.bashrc when the login user has one (quietShell), while the file itself is untouched.
+func TestFleetSessionsSkipLoginUsersBashrc(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	rc := filepath.Join(home, ".bashrc")
+	before, err := os.ReadFile(rc)
+	if os.Geteuid() != 0 || err != nil || len(before) == 0 {
+		t.Skip("needs root with a non-empty ~/.bashrc")
+	}
+	f := Start(t, Options{Hosts: 1})
+	if f.wrap == nil {
+		t.Skip("mount namespaces are not available here")
+	}
+	sshBin := RequireTool(t, "ssh")
+	out, err := exec.Command(sshBin, append(f.SSHArgs(f.Hosts[0]), `wc -c < "$HOME/.bashrc"`)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ssh: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "0" {
+		t.Errorf("the session's ~/.bashrc has %s bytes, want 0", got)
+	}
+	after, _ := os.ReadFile(rc)
+	if !bytes.Equal(before, after) {
+		t.Error("~/.bashrc changed on the controller")
+	}
+}
