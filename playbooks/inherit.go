@@ -56,8 +56,11 @@ func inheritTask(s scope, t *Task) {
 		inheritList(child, t.Block.Always)
 	}
 	// A dynamic include's own keywords (when, tags, become, ...) apply to the include alone;
-	// its tasks inherit from where the include stands (Ansible's `apply:` is not supported).
-	inheritList(s, t.Included)
+	// its tasks inherit from where the include stands (Ansible's `apply:` is not supported),
+	// but for its vars, which its tasks see.
+	inc := s
+	inc.kw.Vars = t.Vars
+	inheritList(inc, t.Included)
 }
 
 // inheritKeywords fills the keywords t leaves unset from parent.

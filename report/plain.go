@@ -70,7 +70,11 @@ func (p *Plain) Handle(ev rollout.Event) {
 	case rollout.HostResult:
 		p.hostResult(ev)
 	case rollout.Included:
-		p.printf("included: %s for %s\n", ev.File, strings.Join(ev.Hosts, ", "))
+		item := ""
+		if ev.HasItem {
+			item = " => (item=" + ev.Item + ")"
+		}
+		p.printf("included: %s for %s%s\n", ev.File, strings.Join(ev.Hosts, ", "), item)
 	case rollout.TaskRetry:
 		p.printf("FAILED - RETRYING: [%s]: %s (%d retries left).\n", ev.Host, ev.Task, ev.Left)
 	case rollout.NoHostsLeft:
@@ -108,7 +112,14 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 	res := cleanResult(ev.Action, ev.Result)
 	switch ev.Status {
 	case rollout.StatusFailed:
-		p.printf("fatal: [%s]: FAILED!%s => %s\n", host, item, pyvalue.JSON(res, p.indent(ev.Result)))
+		// As Ansible's default callback: a failed item is "failed: [h] (item=x)", and a
+		// failed loop says nothing more than its items did.
+		switch {
+		case ev.HasItem:
+			p.printf("failed: [%s] (item=%s) => %s\n", host, itemLabel(ev), pyvalue.JSON(res, p.indent(ev.Result)))
+		case !ev.Looped:
+			p.printf("fatal: [%s]: FAILED! => %s\n", host, pyvalue.JSON(res, p.indent(ev.Result)))
+		}
 		if ev.Ignored {
 			p.printf("...ignoring\n")
 		}

@@ -283,10 +283,15 @@ func (e *TaskExecutor) loop(ctx context.Context, host string, t *playbooks.Task,
 			iv[t.LoopControl.IndexVar] = i
 		}
 		o := e.once(ctx, host, withoutRegister(t), iv, emit)
-		o.Result[loopVar] = item
-		o.Result["ansible_loop_var"] = loopVar
+		_, censored := o.Result["censored"]
+		if !censored {
+			o.Result[loopVar] = item
+			o.Result["ansible_loop_var"] = loopVar
+		}
 		hr := HostResult{Host: host, Status: o.Status, Result: o.Result, Action: t.Module, Item: item, HasItem: true, Ignored: o.Ignored, Delegated: o.Delegated}
-		if label != "" {
+		if censored {
+			hr.Item, hr.Label = nil, "None" // no_log hides the item too, as Ansible does
+		} else if label != "" {
 			if l, err := e.Templar.Render(label, iv); err == nil {
 				hr.Label = pyvalue.Str(l)
 			}

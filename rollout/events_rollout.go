@@ -23,18 +23,18 @@ const (
 // RunStarted: a run begins. It is the first event of every run; `kpx resume` and
 // `kpx rollback` append another one (Command says which) to the run's journal.
 type RunStarted struct {
-	RunID    string
-	Playbook string    // the playbook's path
-	Hosts    []string  // every host some play targets, in order
-	Check    bool      // --check
-	Time     time.Time // when the run began
+	RunID    string    `json:"run_id"`
+	Playbook string    `json:"playbook"` // the playbook's path
+	Hosts    []string  `json:"hosts"`    // every host some play targets, in order
+	Check    bool      `json:"check"`    // --check
+	Time     time.Time `json:"time"`     // when the run began
 	// What the journal needs to run it again (kpx resume, kpx rollback).
-	Command   string         // "run", "resume" or "rollback"
-	Inventory []string       // the -i sources
-	Limit     string         // --limit
-	ExtraVars map[string]any // -e, secrets replaced by Redacted
-	Tags      []string       `json:",omitempty"`
-	SkipTags  []string       `json:",omitempty"`
+	Command   string         `json:"command"`              // "run", "resume" or "rollback"
+	Inventory []string       `json:"inventory"`            // the -i sources
+	Limit     string         `json:"limit,omitempty"`      // --limit
+	ExtraVars map[string]any `json:"extra_vars,omitempty"` // -e, secrets replaced by Redacted
+	Tags      []string       `json:"tags,omitempty"`
+	SkipTags  []string       `json:"skip_tags,omitempty"`
 }
 
 // Redacted stands in the journal for an extra variable whose name says it is a secret.
@@ -43,39 +43,39 @@ const Redacted = "<redacted>"
 // WaveChanged: a wave of a rollout play moved to another state. Play and Wave identify
 // it; Hosts are the wave's hosts (set when the wave starts running).
 type WaveChanged struct {
-	Play string
+	Play string `json:"play"`
 	// PlayIndex is the play's 0-based position in the playbook.
-	PlayIndex int
-	Wave      int // 1-based
-	Waves     int
-	State     WaveState
-	Hosts     []string
+	PlayIndex int       `json:"play_index"`
+	Wave      int       `json:"wave"` // 1-based
+	Waves     int       `json:"waves"`
+	State     WaveState `json:"state"`
+	Hosts     []string  `json:"hosts"`
 	// Until is when a bake ends (State == WaveBaking).
-	Until time.Time
+	Until time.Time `json:"until"`
 	// Reason says why a wave failed, in a sentence (State == WaveFailed).
-	Reason string
+	Reason string `json:"reason,omitempty"`
 }
 
 // CheckResult: one health check ran on one host. A check that fails with attempts left
 // is retried after the health section's delay; Final marks the attempt that counts.
 type CheckResult struct {
-	Host    string
-	Wave    int
-	Check   string // the check's name, or its module
-	Attempt int    // 1-based
-	Passed  bool
-	Final   bool
-	Result  map[string]any // the module's result, in Ansible's shape
+	Host    string         `json:"host"`
+	Wave    int            `json:"wave"`
+	Check   string         `json:"check"`   // the check's name, or its module
+	Attempt int            `json:"attempt"` // 1-based
+	Passed  bool           `json:"passed"`
+	Final   bool           `json:"final"`
+	Result  map[string]any `json:"result"` // the module's result, in Ansible's shape
 }
 
 // RollbackStarted: a failed wave is being rolled back on Hosts (scope "wave": the failed
 // wave's hosts; "all": every host the run changed, newest wave first).
 type RollbackStarted struct {
-	Play      string
-	PlayIndex int
-	Wave      int
-	Scope     string
-	Hosts     []string
+	Play      string   `json:"play"`
+	PlayIndex int      `json:"play_index"`
+	Wave      int      `json:"wave"`
+	Scope     string   `json:"scope"`
+	Hosts     []string `json:"hosts"`
 }
 
 // Phases of a rollout play in which a host runs tasks (HostTaskState.Phase).
@@ -98,49 +98,49 @@ const (
 // journal fsyncs each of these, so a crash leaves every host's last step on disk: a
 // "started" with nothing after it means the host's state is unknown.
 type HostTaskState struct {
-	Host      string
-	PlayIndex int
-	Wave      int
-	Phase     string
-	Task      string
-	State     string
+	Host      string `json:"host"`
+	PlayIndex int    `json:"play_index"`
+	Wave      int    `json:"wave"`
+	Phase     string `json:"phase"`
+	Task      string `json:"task"`
+	State     string `json:"state"`
 }
 
 // HostAttention: a host's state is not what the run wanted and kpx could not put it
 // right (its rollback failed, it could not be reached for the rollback, ...). The
 // operator must look at it.
 type HostAttention struct {
-	Host   string
-	Reason string
+	Host   string `json:"host"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // ControlChanged: the operator (TUI key or signal) paused, resumed or aborted the run,
 // or an interrupt arrived.
 type ControlChanged struct {
-	Control string // "pause", "resume", "abort", "interrupt"
-	Detail  string
+	Control string `json:"control"` // "pause", "resume", "abort", "interrupt"
+	Detail  string `json:"detail,omitempty"`
 }
 
 // HostOutcome is what happened to one host over a whole rollout.
 type HostOutcome struct {
-	Host           string
-	Wave           int      // the wave it belonged to; 0 when it never started
-	Applied        bool     // its tasks finished without failing
-	Failed         string   // why it failed (task or check, with the output), if it did
-	RolledBack     bool     // its rollback tasks ran and succeeded
-	NeedsAttention string   // set when its state could not be put right
-	Unreachable    bool     // it could not be reached at some point
-	Checks         []string // checks that failed on it, by name
+	Host           string   `json:"host"`
+	Wave           int      `json:"wave"`                      // the wave it belonged to; 0 when it never started
+	Applied        bool     `json:"applied"`                   // its tasks finished without failing
+	Failed         string   `json:"failed"`                    // why it failed (task or check, with the output), if it did
+	RolledBack     bool     `json:"rolled_back"`               // its rollback tasks ran and succeeded
+	NeedsAttention string   `json:"needs_attention,omitempty"` // set when its state could not be put right
+	Unreachable    bool     `json:"unreachable"`               // it could not be reached at some point
+	Checks         []string `json:"checks,omitempty"`          // checks that failed on it, by name
 }
 
 // RolloutSummary: the closing account of a run, host by host, emitted just before
 // RunFinished.
 type RolloutSummary struct {
-	RunID string
-	Hosts []HostOutcome
+	RunID string        `json:"run_id"`
+	Hosts []HostOutcome `json:"hosts"`
 	// Stopped says why the run stopped early ("wave 2 failed", "aborted by operator",
 	// "interrupted"), or is empty when every wave ran.
-	Stopped string
+	Stopped string `json:"stopped,omitempty"`
 }
 
 func (RunStarted) isEvent()      {}

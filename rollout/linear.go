@@ -128,6 +128,9 @@ func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playboo
 // runInclude runs an include_tasks: its conditions decide, host by host, who runs the
 // included tasks, which then run like a block of the task list.
 func (b *batchRun) runInclude(ctx context.Context, hosts []string, t *playbooks.Task, rescuable bool) []string {
+	if t.Loop != nil {
+		return b.runIncludeLoop(ctx, hosts, t, rescuable)
+	}
 	b.r.emit(TaskStarted{Name: t.DisplayName()})
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
 		if o.Status != StatusOK && o.Status != StatusChanged {
@@ -188,8 +191,11 @@ func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Tas
 		hosts = hosts[:1]
 	}
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
-		if !o.Looped || o.Status == StatusFailed || o.Status == StatusUnreachable {
+		switch {
+		case !o.Looped:
 			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored, Delegated: o.Delegated})
+		case o.Status == StatusFailed || o.Status == StatusUnreachable || o.Status == StatusSkipped:
+			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored, Delegated: o.Delegated, Looped: true})
 		}
 	})
 	var failed []string
@@ -210,6 +216,12 @@ func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Tas
 // execute runs t on hosts, at most forks at a time, and returns their outcomes in host
 // order; done is called with each outcome as soon as its host finishes.
 func (b *batchRun) execute(ctx context.Context, hosts []string, t *playbooks.Task, done func(string, Outcome)) []Outcome {
+	return b.executeEmit(ctx, hosts, t, b.r.emit, done)
+}
+
+// executeEmit is execute with the executor's own events (loop items, retries) passed to
+// emit instead of the run's presenters.
+func (b *batchRun) executeEmit(ctx context.Context, hosts []string, t *playbooks.Task, emit func(Event), done func(string, Outcome)) []Outcome {
 	outcomes := make([]Outcome, len(hosts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.r.opts.Forks)
@@ -219,7 +231,7 @@ func (b *batchRun) execute(ctx context.Context, hosts []string, t *playbooks.Tas
 	}
 	for i, h := range hosts {
 		g.Go(func() error {
-			outcomes[i] = b.executeOne(gctx, h, t, phase)
+			outcomes[i] = b.executeOne(gctx, h, t, phase, emit)
 			done(h, outcomes[i])
 			return nil
 		})
@@ -230,7 +242,7 @@ func (b *batchRun) execute(ctx context.Context, hosts []string, t *playbooks.Tas
 
 // executeOne runs t on h between two journal records: "started" (fsynced before the host
 // is touched) and the outcome. A host whose turn comes once the run halts is skipped.
-func (b *batchRun) executeOne(ctx context.Context, h string, t *playbooks.Task, phase string) Outcome {
+func (b *batchRun) executeOne(ctx context.Context, h string, t *playbooks.Task, phase string, emit func(Event)) Outcome {
 	if mode, reason := b.r.ctl.halting(); mode != "" && !b.ignoreHalt {
 		return Outcome{Status: StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "the run is stopping: " + reason}}
 	}
@@ -241,7 +253,7 @@ func (b *batchRun) executeOne(ctx context.Context, h string, t *playbooks.Task, 
 		b.mu.Unlock()
 	}
 	b.r.emit(rec)
-	o := b.r.exec.Execute(ctx, h, t, b.r.emit)
+	o := b.r.exec.Execute(ctx, h, t, emit)
 	rec.State = string(o.Status)
 	b.r.emit(rec)
 	return o
@@ -315,6 +327,18 @@ func (b *batchRun) afterTask(failed []string, fatal bool) {
 // flushHandlers runs, in the order they are defined, the handlers notified on hosts that
 // are still in play.
 func (b *batchRun) flushHandlers(ctx context.Context) {
+	// A topic (listen) may have several handlers: its notifications are cleared once
+	// every handler of the flush has seen them.
+	heard := map[string][]string{}
+	defer func() {
+		b.mu.Lock()
+		for topic, hosts := range heard {
+			for _, host := range hosts {
+				delete(b.notified[topic], host)
+			}
+		}
+		b.mu.Unlock()
+	}()
 	for _, h := range b.play.Handlers {
 		if b.stopped(ctx) {
 			return
@@ -330,10 +354,11 @@ func (b *batchRun) flushHandlers(ctx context.Context) {
 				}
 			}
 		}
-		for _, key := range append([]string{h.Name}, h.Listen...) {
-			for _, host := range hosts {
-				delete(b.notified[key], host)
-			}
+		for _, host := range hosts {
+			delete(b.notified[h.Name], host)
+		}
+		for _, topic := range h.Listen {
+			heard[topic] = append(heard[topic], hosts...)
 		}
 		b.mu.Unlock()
 		if len(hosts) > 0 {

@@ -40,6 +40,10 @@ type TaskExecutor struct {
 	mu    sync.Mutex
 	hosts map[string]*hostState
 	play  *playState
+
+	sharedOnce sync.Once
+	groups     map[string]any      // `groups`, built once: the inventory does not change
+	hostvars   playbooks.HostVars // `hostvars`, looked up lazily
 }
 
 // playState is what the executor knows of the play being run.
@@ -49,12 +53,17 @@ type playState struct {
 	varsFiles map[string]any
 	hosts     []string // all hosts of the play
 	batch     []string // hosts of the current batch
+
+	// The magic variables built from hosts and batch, shared by every host's variables
+	// (templates do not modify values).
+	hostsList, batchList []any
 }
 
 // PlayStarted tells the executor which play and batch the next tasks belong to. It loads
 // the play's vars_files.
 func (e *TaskExecutor) PlayStarted(play *playbooks.Play, hosts, batch []string) error {
-	ps := &playState{play: play, vars: play.Vars, hosts: hosts, batch: batch}
+	ps := &playState{play: play, vars: play.Vars, hosts: hosts, batch: batch,
+		hostsList: toAnyList(hosts), batchList: toAnyList(batch)}
 	files, err := e.loadVarsFiles(play)
 	if err != nil {
 		return err
@@ -111,24 +120,58 @@ func (e *TaskExecutor) vars(host string, t *playbooks.Task) map[string]any {
 }
 
 func (e *TaskExecutor) magic(host string, ps *playState) map[string]any {
-	short, _, _ := strings.Cut(host, ".")
-	m := map[string]any{
-		"inventory_hostname":       host,
-		"inventory_hostname_short": short,
-		"groups":                   toAnyMap(e.Inventory.Groups()),
-		"group_names":              toAnyList(e.Inventory.GroupNames(host)),
-		"ansible_play_hosts":       toAnyList(ps.hosts),
-		"ansible_play_hosts_all":   toAnyList(ps.hosts),
-		"ansible_play_batch":       toAnyList(ps.batch),
-		"play_hosts":               toAnyList(ps.batch),
-		"ansible_check_mode":       e.Check,
-		"ansible_diff_mode":        e.Diff,
-		"omit":                     playbooks.Omit,
-	}
+	e.sharedOnce.Do(e.buildShared)
+	m := e.hostMagic(host)
+	m["hostvars"] = e.hostvars
+	m["ansible_play_hosts"] = ps.hostsList
+	m["ansible_play_hosts_all"] = ps.hostsList
+	m["ansible_play_batch"] = ps.batchList
+	m["play_hosts"] = ps.batchList
+	m["ansible_check_mode"] = e.Check
+	m["ansible_diff_mode"] = e.Diff
+	m["omit"] = playbooks.Omit
 	if ps.play != nil {
 		m["ansible_play_name"] = ps.play.Name
 	}
 	return m
+}
+
+// hostMagic is the magic variables of host that do not depend on the play: those
+// hostvars holds too.
+func (e *TaskExecutor) hostMagic(host string) map[string]any {
+	short, _, _ := strings.Cut(host, ".")
+	return map[string]any{
+		"inventory_hostname":       host,
+		"inventory_hostname_short": short,
+		"groups":                   e.groups,
+		"group_names":              toAnyList(e.Inventory.GroupNames(host)),
+	}
+}
+
+// buildShared builds the variables every host shares: groups and hostvars.
+func (e *TaskExecutor) buildShared() {
+	groups := e.Inventory.Groups()
+	e.groups = toAnyMap(groups)
+	e.hostvars = e.Templar.NewHostVars(groups["all"], e.hostVarsOf)
+}
+
+// hostVarsOf is what hostvars[host] holds: the host's inventory variables, facts,
+// set_fact and registered variables, extra vars and its own magic variables. As in
+// Ansible, play and task variables are not part of it.
+func (e *TaskExecutor) hostVarsOf(host string) map[string]any {
+	facts, factVars, setFacts := e.state(host).snapshot()
+	factLayer := maps.Clone(factVars)
+	if factLayer == nil {
+		factLayer = map[string]any{}
+	}
+	factLayer["ansible_facts"] = facts
+	return varLayers{
+		inventory: e.Inventory.HostVars(host),
+		facts:     factLayer,
+		setFacts:  setFacts,
+		extra:     e.ExtraVars,
+		magic:     e.hostMagic(host),
+	}.merge()
 }
 
 // Execute runs task on host; see Executor.
@@ -194,6 +237,9 @@ func (e *TaskExecutor) finish(t *playbooks.Task, vars map[string]any, o Outcome)
 	if noLog, _ := e.flag(t.NoLog, vars); noLog {
 		o.Result = map[string]any{"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
 			"changed": o.Result["changed"]}
+		// A censored loop result has no per-item results left: Ansible reports it as a
+		// whole, like a task without a loop.
+		o.Looped = false
 	}
 	return o
 }
