@@ -42,7 +42,7 @@ type TaskExecutor struct {
 	play  *playState
 
 	sharedOnce sync.Once
-	groups     map[string]any      // `groups`, built once: the inventory does not change
+	groups     map[string]any     // `groups`, built once: the inventory does not change
 	hostvars   playbooks.HostVars // `hostvars`, looked up lazily
 }
 
