@@ -60,9 +60,9 @@ func runFetch(ctx context.Context, h Host, c Call) (Result, error) {
 	if err := download(ctx, h, c, src, local); err != nil {
 		return failure(r, err)
 	}
-	// As Ansible leaves it: a new file of the controller user (umask 022), whatever the
-	// mode on the host.
-	if err := os.Chmod(local, 0o644); err != nil {
+	// As Ansible leaves it: OpenSSH's sftp client creates the local file with the host's
+	// permission bits plus owner write, under the controller's usual umask (022).
+	if err := os.Chmod(local, os.FileMode(fetchedMode(fi.Mode))); err != nil {
 		return bad("%v", err)
 	}
 	sum, md, err := localSums(local)
@@ -75,6 +75,9 @@ func runFetch(ctx context.Context, h Host, c Call) (Result, error) {
 	r["checksum"], r["md5sum"] = sum, md
 	return r, nil
 }
+
+// fetchedMode is the mode of a fetched file whose mode on the host is remote.
+func fetchedMode(remote uint32) uint32 { return (remote&0o777 | 0o200) &^ 0o022 }
 
 // fetchDest is Ansible's layout: dest/INVENTORY_HOSTNAME/SRC, or with flat=yes dest
 // itself (dest/BASENAME when dest ends with a slash). Relative dests start at the

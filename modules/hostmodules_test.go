@@ -169,7 +169,7 @@ func idemCases(ctrl string) []idemCase {
 		{name: "fetch", module: "fetch", args: map[string]any{"src": "{dir}/remote.txt", "dest": "{dir}/fetched"},
 			setup: func(t *testing.T, dir string) { writeFile(t, dir+"/remote.txt", "from host\n", 0o600) },
 			verify: func(t *testing.T, dir string, r Result) {
-				wantFile(t, dir+"/fetched/host01"+dir+"/remote.txt", "from host\n", 0o644) // as Ansible leaves it
+				wantFile(t, dir+"/fetched/host01"+dir+"/remote.txt", "from host\n", 0o600) // the host's mode, as Ansible leaves it
 			}},
 		{name: "fetch flat", module: "fetch", args: map[string]any{"src": "{dir}/remote.txt", "dest": "{dir}/out/", "flat": true},
 			setup:  func(t *testing.T, dir string) { writeFile(t, dir+"/remote.txt", "flat\n", 0o644) },
@@ -257,5 +257,15 @@ func TestHostModulesAsUnprivilegedUser(t *testing.T) {
 	r = callModule(t, h, "copy", Call{Args: map[string]any{"content": "x", "dest": dir + "/denied"}, Become: &transport.Become{}})
 	if !r.Failed() || !strings.Contains(str(r["msg"]), "denied") {
 		t.Fatalf("copy without become: want permission denied, got %v", r)
+	}
+}
+
+// TestFetchedMode: a fetched file gets the host's permission bits plus owner write, under
+// umask 022, as OpenSSH's sftp client (and so ansible-playbook) leaves it.
+func TestFetchedMode(t *testing.T) {
+	for remote, want := range map[uint32]uint32{0o640: 0o640, 0o600: 0o600, 0o444: 0o644, 0o777: 0o755, 0o4755: 0o755, 0o400: 0o600} {
+		if got := fetchedMode(remote); got != want {
+			t.Errorf("fetchedMode(%#o) = %#o, want %#o", remote, got, want)
+		}
 	}
 }
