@@ -24,7 +24,7 @@ func eventSamples() []rollout.Event {
 		rollout.TaskRetry{Host: "db1", Task: "wait for the transition", Left: 2},
 		rollout.NoHostsLeft{},
 		rollout.NoHostsMatched{},
-		rollout.Warning{Msg: "play \"x\": strategy free runs as linear in kpx"},
+		rollout.Warning{Msg: "play \"x\": no hosts matched the pattern \"db\""},
 		rollout.WaveChanged{Play: "live patch", Wave: 1, Waves: 2, State: rollout.WaveBaking, Until: t0.Add(2 * time.Minute)},
 		rollout.CheckResult{Host: "db1", Wave: 1, Check: "kernel_log", Attempt: 1, Passed: false, Final: true,
 			Result: map[string]any{"failed": true, "msg": "denied pattern found: BUG:"}},

@@ -14,7 +14,7 @@ import (
 // once per loop item, in the order the items first appear, for the hosts that had that
 // item (and whose conditions held for it), with the loop variable set.
 func (b *batchRun) runIncludeLoop(ctx context.Context, hosts []string, t *playbooks.Task, rescuable bool) []string {
-	b.r.emit(TaskStarted{Name: t.DisplayName()})
+	b.taskStarted(t, false)
 	var mu sync.Mutex
 	items := map[string][]HostResult{}
 	keep := func(ev Event) {

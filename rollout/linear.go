@@ -40,12 +40,46 @@ type batchRun struct {
 	started     map[string]bool            // hosts that started a task (not facts)
 	endBatch    bool                       // meta: end_batch
 	endPlay     bool                       // meta: end_play
+
+	// free: the play's strategy is free; announced are the tasks it has announced.
+	free      bool
+	announced map[*playbooks.Task]bool
 }
 
 func newBatchRun(r *Runner, play *playbooks.Play, hosts []string, st *stats) *batchRun {
 	return &batchRun{r: r, play: play, hosts: hosts, st: st, phase: PhaseTasks, maxFail: play.MaxFailPercentage,
 		failed: map[string]bool{}, unreachable: map[string]bool{}, notified: map[string]map[string]bool{},
-		ended: map[string]bool{}, started: map[string]bool{}, skip: map[string]bool{}}
+		ended: map[string]bool{}, started: map[string]bool{}, skip: map[string]bool{},
+		free: play.Strategy == "free", announced: map[*playbooks.Task]bool{}}
+}
+
+// taskStarted announces t. Under the free strategy each host goes through the task list
+// on its own, and a task is announced once, when the first host starts it.
+func (b *batchRun) taskStarted(t *playbooks.Task, handler bool) {
+	if b.free {
+		b.mu.Lock()
+		seen := b.announced[t]
+		b.announced[t] = true
+		b.mu.Unlock()
+		if seen {
+			return
+		}
+	}
+	b.r.emit(TaskStarted{Name: t.DisplayName(), Handler: handler})
+}
+
+// runFree runs tasks under the free strategy: every host goes through the list on its
+// own, as fast as it can, forks hosts at a time. A host's failure is its own.
+func (b *batchRun) runFree(ctx context.Context, hosts []string, tasks []*playbooks.Task) {
+	var g errgroup.Group
+	g.SetLimit(b.r.opts.Forks)
+	for _, h := range hosts {
+		g.Go(func() error {
+			b.runList(ctx, []string{h}, tasks, false)
+			return nil
+		})
+	}
+	_ = g.Wait()
 }
 
 // gatherTask is the implicit first task of a play that gathers facts.
@@ -59,7 +93,11 @@ func (b *batchRun) run(ctx context.Context) {
 		if b.stopped(ctx) {
 			return
 		}
-		b.runList(ctx, b.taskHosts(), section, false)
+		if b.free {
+			b.runFree(ctx, b.taskHosts(), section)
+		} else {
+			b.runList(ctx, b.taskHosts(), section, false)
+		}
 		if b.stopped(ctx) {
 			return
 		}
@@ -131,7 +169,7 @@ func (b *batchRun) runInclude(ctx context.Context, hosts []string, t *playbooks.
 	if t.Loop != nil {
 		return b.runIncludeLoop(ctx, hosts, t, rescuable)
 	}
-	b.r.emit(TaskStarted{Name: t.DisplayName()})
+	b.taskStarted(t, false)
 	outcomes := b.execute(ctx, hosts, t, func(h string, o Outcome) {
 		if o.Status != StatusOK && o.Status != StatusChanged {
 			b.r.emit(HostResult{Host: h, Status: o.Status, Result: o.Result, Action: t.Module, Ignored: o.Ignored, Delegated: o.Delegated})
@@ -184,7 +222,7 @@ func (b *batchRun) runBlock(ctx context.Context, hosts []string, t *playbooks.Ta
 // runTask runs one task on hosts, bounded by forks, and applies Ansible's rules for what a
 // failure means. It returns the hosts that failed or became unreachable.
 func (b *batchRun) runTask(ctx context.Context, hosts []string, t *playbooks.Task, rescuable, handler bool) []string {
-	b.r.emit(TaskStarted{Name: t.DisplayName(), Handler: handler})
+	b.taskStarted(t, handler)
 	all := hosts
 	once := t.RunOnce.Value && len(hosts) > 1
 	if once {
@@ -376,7 +414,7 @@ func (b *batchRun) meta(ctx context.Context, hosts []string, t *playbooks.Task) 
 	var left []string
 	flush := false
 	for _, h := range hosts {
-		b.r.emit(TaskStarted{Name: t.DisplayName()})
+		b.taskStarted(t, false)
 		o := b.r.exec.Execute(ctx, h, t, b.r.emit)
 		if o.Status == StatusSkipped {
 			b.r.emit(HostResult{Host: h, Status: StatusSkipped, Result: o.Result, Action: "meta"})

@@ -134,9 +134,6 @@ func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, 
 			r.emit(NoHostsMatched{})
 			continue
 		}
-		if play.Strategy == "free" {
-			r.emit(Warning{Msg: fmt.Sprintf("play %q: strategy free runs as linear in kpx: every host finishes a task before any starts the next", playName(play))})
-		}
 		var err error
 		if isRollout(play) {
 			err = r.rolloutPlay(ctx, rc, pi, play, live)
