@@ -110,6 +110,10 @@ func (p *Plain) hostResult(ev rollout.HostResult) {
 		item = " => (item=" + itemLabel(ev) + ")"
 	}
 	res := cleanResult(ev.Action, ev.Result)
+	// --diff: a changed result's diff comes before its status line, as in Ansible.
+	if d, ok := ev.Result["diff"]; ok && d != nil && ev.Result["changed"] == true {
+		p.printf("%s", fileDiff(d))
+	}
 	switch ev.Status {
 	case rollout.StatusFailed:
 		// As Ansible's default callback: a failed item is "failed: [h] (item=x)", and a
