@@ -47,9 +47,9 @@ func fileDiff(d any) string {
 			if h, ok := m["after_header"]; ok {
 				to += ": " + pyvalue.Str(h)
 			}
-			old, new := diffText(before), diffText(after)
+			oldText, newText := diffText(before), diffText(after)
 			// Line by line (Myers), with three lines of context, as Ansible's difflib.
-			if u, err := udiff.ToUnified(from, to, old, myers.ComputeEdits(old, new), 3); err == nil && u != "" {
+			if u, err := udiff.ToUnified(from, to, oldText, myers.ComputeEdits(oldText, newText), 3); err == nil && u != "" {
 				b.WriteString(u)
 				b.WriteString("\n")
 			}
