@@ -101,12 +101,7 @@ func (e *TaskExecutor) currentPlay() *playState {
 // vars composes host's variables for task.
 func (e *TaskExecutor) vars(host string, t *playbooks.Task) map[string]any {
 	ps := e.currentPlay()
-	facts, factVars, setFacts := e.state(host).snapshot()
-	factLayer := maps.Clone(factVars)
-	if factLayer == nil {
-		factLayer = map[string]any{}
-	}
-	factLayer["ansible_facts"] = facts
+	factLayer, setFacts := e.state(host).layers()
 	return varLayers{
 		inventory: e.Inventory.HostVars(host),
 		facts:     factLayer,
@@ -159,12 +154,7 @@ func (e *TaskExecutor) buildShared() {
 // set_fact and registered variables, extra vars and its own magic variables. As in
 // Ansible, play and task variables are not part of it.
 func (e *TaskExecutor) hostVarsOf(host string) map[string]any {
-	facts, factVars, setFacts := e.state(host).snapshot()
-	factLayer := maps.Clone(factVars)
-	if factLayer == nil {
-		factLayer = map[string]any{}
-	}
-	factLayer["ansible_facts"] = facts
+	factLayer, setFacts := e.state(host).layers()
 	return varLayers{
 		inventory: e.Inventory.HostVars(host),
 		facts:     factLayer,

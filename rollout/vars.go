@@ -47,6 +47,18 @@ func (s *hostState) snapshot() (facts, factVars, setFacts map[string]any) {
 	return maps.Clone(s.facts), maps.Clone(s.factVars), setFacts
 }
 
+// layers returns what the host has learnt as two variable layers: its facts (as ansible_*
+// variables and under ansible_facts), and its set_fact and registered variables.
+func (s *hostState) layers() (facts, setFacts map[string]any) {
+	f, factVars, setFacts := s.snapshot()
+	facts = maps.Clone(factVars)
+	if facts == nil {
+		facts = map[string]any{}
+	}
+	facts["ansible_facts"] = f
+	return facts, setFacts
+}
+
 func (s *hostState) setFact(k string, v any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
