@@ -4,7 +4,11 @@
 // ansible-inventory prints.
 package inventory
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/kpxdev/kpx/internal/vault"
+)
 
 // Host is one inventory host. Vars holds the variables set by inventory sources only.
 type Host struct {
@@ -34,6 +38,9 @@ type Inventory struct {
 	groups  map[string]*Group
 	sources []string // source paths whose group_vars/host_vars apply
 	files   *varsFiles
+	vault   *vault.Vault // decrypts vaulted files and !vault values; nil has no password
+	// keepInline leaves !vault values encrypted (LoadOptions.KeepInlineVault)
+	keepInline bool
 }
 
 func newInventory() *Inventory {

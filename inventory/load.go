@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kpxdev/kpx/internal/vault"
 )
 
 // ignoredExts are the extensions Ansible 2.14 skips inside an inventory directory
@@ -14,10 +16,28 @@ import (
 var ignoredExts = []string{".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg", ".retry"}
 
 // Load reads the inventory sources (files, directories or comma lists such as "h1,h2,")
-// in order, as `ansible-inventory -i SRC...` does.
+// in order, as `ansible-inventory -i SRC...` does. Vault-encrypted content is an error;
+// LoadWith can decrypt it.
 func Load(sources []string) (*Inventory, error) {
+	return LoadWith(sources, LoadOptions{})
+}
+
+// LoadOptions configure LoadWith.
+type LoadOptions struct {
+	// Vault decrypts inventory and group_vars/host_vars files encrypted whole and inline
+	// !vault values, and records what it decrypts as secrets. nil has no password.
+	Vault *vault.Vault
+	// KeepInlineVault leaves inline !vault values encrypted, as ansible-inventory shows
+	// them: {"__ansible_vault": text}. Files encrypted whole are still decrypted.
+	KeepInlineVault bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(sources []string, opts LoadOptions) (*Inventory, error) {
 	inv := newInventory()
+	inv.vault, inv.keepInline = opts.Vault, opts.KeepInlineVault
 	inv.files = newVarsFiles()
+	inv.files.vault, inv.files.keepInline = opts.Vault, opts.KeepInlineVault
 	for _, src := range sources {
 		if err := inv.loadSource(src); err != nil {
 			return nil, err
@@ -97,6 +117,13 @@ func (inv *Inventory) loadFile(file string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return &ParseError{File: file, Msg: err.Error(), Err: err}
+	}
+	data, encrypted, err := inv.vault.DecryptFile(file, data)
+	if err != nil {
+		return err
+	}
+	if encrypted {
+		inv.noteSecrets(data)
 	}
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".yml", ".yaml", ".json":

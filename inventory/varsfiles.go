@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kpxdev/kpx/internal/vault"
 	"github.com/kpxdev/kpx/internal/yaml11"
 	"gopkg.in/yaml.v3"
 )
@@ -16,6 +17,9 @@ type varsFiles struct {
 	mu      sync.Mutex
 	cache   map[string]map[string]any  // loaded "dir|kind|name" -> vars (nil when none)
 	entries map[string]map[string]bool // dir -> its entries (name -> is a directory)
+	vault   *vault.Vault               // nil: encrypted files are an error
+	// keepInline leaves !vault values encrypted (LoadOptions.KeepInlineVault)
+	keepInline bool
 }
 
 func newVarsFiles() *varsFiles {
@@ -67,7 +71,7 @@ func (vf *varsFiles) vars(src, kind, name string) (map[string]any, error) {
 	dir := filepath.Join(baseDir(src), kind)
 	var merged map[string]any
 	for _, f := range findVarsFiles(dir, name, vf.listing(dir)) {
-		m, err := readVarsFile(f)
+		m, err := readVarsFile(f, vf.vault, vf.keepInline)
 		if err != nil {
 			return nil, err
 		}
@@ -136,17 +140,29 @@ func dirVarsFiles(dir string) []string {
 	return out
 }
 
-// readVarsFile reads one YAML or JSON vars file; an empty file has no variables.
-func readVarsFile(file string) (map[string]any, error) {
+// readVarsFile reads one YAML or JSON vars file; an empty file has no variables. A file
+// encrypted whole, or values tagged !vault, are decrypted with vlt, and every value
+// decrypted is recorded as a secret.
+func readVarsFile(file string, vlt *vault.Vault, keepInline bool) (map[string]any, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
+	}
+	data, encrypted, err := vlt.DecryptFile(file, data)
+	if err != nil {
+		return nil, err
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
 	}
+	if err := decryptNodes(vlt, keepInline, file, &doc); err != nil {
+		return nil, err
+	}
 	v, err := yaml11.Decode(&doc)
+	if encrypted {
+		vlt.AddSecretsIn(v)
+	}
 	if err != nil {
 		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
 	}

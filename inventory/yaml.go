@@ -32,6 +32,9 @@ func parseYAML(inv *Inventory, file string, data []byte) error {
 	if root.Kind != yaml.MappingNode {
 		return &ParseError{File: file, Line: root.Line, Col: root.Column, Msg: "YAML inventory has invalid structure, it should be a dictionary", Err: errNotYAMLInventory}
 	}
+	if err := decryptNodes(inv.vault, inv.keepInline, file, root); err != nil {
+		return err
+	}
 	l := &yamlLoader{inv: inv, file: file}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "plugin" {

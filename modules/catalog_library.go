@@ -67,3 +67,29 @@ func (c Catalog) Module(name string) (Module, bool) {
 	}
 	return Remote(name)
 }
+
+// IsLibrary reports whether name is a custom module of the catalog's library directories
+// (the playbook loader resolves collection names copied into library/ with it).
+func (c Catalog) IsLibrary(name string) bool {
+	return c[name].Library != ""
+}
+
+// WithRoleLibrary returns a copy of c with the custom modules of a role's library/
+// directory. A module the catalog already has from a library directory keeps its file
+// (the playbook's library/ is searched first); a built-in module is replaced.
+func (c Catalog) WithRoleLibrary(dir string) (Catalog, error) {
+	found, err := Catalog{}.WithLibrary(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := Catalog{}
+	for k, v := range c {
+		out[k] = v
+	}
+	for k, v := range found {
+		if !out.IsLibrary(k) {
+			out[k] = v
+		}
+	}
+	return out, nil
+}

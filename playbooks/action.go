@@ -42,18 +42,24 @@ func (l *loader) action(f *fields, t *Task, allowed map[string]bool) error {
 		if allowed[k] || strings.HasPrefix(k, "with_") {
 			continue
 		}
-		if !l.isModule(k) {
+		mod, ok := l.resolveModule(k)
+		if !ok {
 			unknown = append(unknown, k)
 			continue
 		}
 		if t.Action != "" {
 			return l.errAt(f.key[k], "conflicting action statements: %s, %s", t.Action, k)
 		}
-		args, err := l.moduleArgs(f.value[k], canonicalModule(k))
+		args, err := l.moduleArgs(f.value[k], mod)
 		if err != nil {
 			return err
 		}
-		t.Action, t.Module, t.Args, t.ArgsPos = k, canonicalModule(k), args, f.pos(k)
+		t.Action, t.Module, t.Args, t.ArgsPos = k, mod, args, f.pos(k)
+	}
+	for _, k := range unknown {
+		if isCollectionName(k) {
+			return l.errAt(f.key[k], "%s", l.collectionError(k))
+		}
 	}
 	if t.Action == "" {
 		if len(unknown) > 0 {
@@ -70,11 +76,6 @@ func (l *loader) action(f *fields, t *Task, allowed map[string]bool) error {
 	return l.checkRawParams(f, t)
 }
 
-func (l *loader) isModule(name string) bool {
-	name = canonicalModule(name)
-	return builtinTasks[name] || l.modules == nil || l.modules.Known(name)
-}
-
 // oldStyleAction reads `action: copy src=a dest=b` or `action: {module: copy, src: a}`.
 func (l *loader) oldStyleAction(f *fields, key string, t *Task) error {
 	n := deref(f.value[key])
@@ -84,7 +85,7 @@ func (l *loader) oldStyleAction(f *fields, key string, t *Task) error {
 		if name == "" {
 			return l.errAt(n, "%s: no module named", key)
 		}
-		mod := canonicalModule(name)
+		mod, _ := l.resolveModule(name)
 		args, err := parseKV(rest, freeFormModules[mod])
 		if err != nil {
 			return l.errAt(n, "%s: %v", key, err)
@@ -100,7 +101,7 @@ func (l *loader) oldStyleAction(f *fields, key string, t *Task) error {
 			return l.errAt(n, "%s: a mapping needs a module key", key)
 		}
 		name, rest, _ := strings.Cut(name, " ")
-		mod := canonicalModule(name)
+		mod, _ := l.resolveModule(name)
 		args, err := parseKV(rest, freeFormModules[mod])
 		if err != nil {
 			return l.errAt(n, "%s: %v", key, err)
@@ -116,7 +117,10 @@ func (l *loader) oldStyleAction(f *fields, key string, t *Task) error {
 	default:
 		return l.errAt(n, "%s: expected a module name with arguments, got a %s", key, kindName(n))
 	}
-	if !l.isModule(t.Module) {
+	if _, ok := l.resolveModule(t.Action); !ok {
+		if isCollectionName(t.Action) {
+			return l.errAt(n, "%s", l.collectionError(t.Action))
+		}
 		return l.errAt(n, "couldn't resolve module/action %q", t.Action)
 	}
 	t.ArgsPos = f.pos(key)

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kpxdev/kpx/internal/vault"
 	"github.com/kpxdev/kpx/internal/yaml11"
 )
 
@@ -15,9 +16,15 @@ import (
 // loads a YAML or JSON file, a value starting with { or [ is YAML/JSON text, anything else
 // is key=value pairs (values stay strings). Each must come to a mapping.
 func ParseExtraVars(values []string) (map[string]any, error) {
+	return ParseExtraVarsWith(values, nil)
+}
+
+// ParseExtraVarsWith is ParseExtraVars decrypting, with vlt, "@file" files encrypted
+// whole and inline !vault values; what it decrypts is recorded as a secret.
+func ParseExtraVarsWith(values []string, vlt *vault.Vault) (map[string]any, error) {
 	out := map[string]any{}
 	for _, v := range values {
-		m, err := extraVars(v)
+		m, err := extraVars(v, vlt)
 		if err != nil {
 			return nil, fmt.Errorf("-e %q: %w", v, err)
 		}
@@ -26,12 +33,17 @@ func ParseExtraVars(values []string) (map[string]any, error) {
 	return out, nil
 }
 
-func extraVars(v string) (map[string]any, error) {
+func extraVars(v string, vlt *vault.Vault) (map[string]any, error) {
 	var src []byte
+	name, encrypted := "-e", false
 	switch {
 	case strings.HasPrefix(v, "@"):
 		data, err := os.ReadFile(v[1:])
 		if err != nil {
+			return nil, err
+		}
+		name = v[1:]
+		if data, encrypted, err = vlt.DecryptFile(name, data); err != nil {
 			return nil, err
 		}
 		src = data
@@ -51,9 +63,15 @@ func extraVars(v string) (map[string]any, error) {
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, err
 	}
+	if err := vlt.DecryptNodes(name, &doc); err != nil {
+		return nil, err
+	}
 	val, err := yaml11.Decode(&doc)
 	if err != nil {
 		return nil, err
+	}
+	if encrypted {
+		vlt.AddSecretsIn(val)
 	}
 	m, ok := val.(map[string]any)
 	if !ok {

@@ -59,7 +59,6 @@ var (
 		"async":           "asynchronous tasks are not supported",
 		"poll":            "asynchronous tasks are not supported",
 		"module_defaults": "module_defaults are not supported; write the arguments in each task",
-		"roles":           "roles are not supported yet",
 	}
 )
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kpxdev/kpx/internal/vault"
 )
 
 // Playbook is a loaded, validated playbook: its plays in order, imports resolved.
@@ -21,6 +23,15 @@ type Playbook struct {
 type LoadOptions struct {
 	// Modules checks module names and arguments; nil accepts any name (syntax only).
 	Modules ModuleChecker
+	// RolesPath is where roles are looked for after roles/ beside the playbook (ansible.cfg's
+	// roles_path, ANSIBLE_ROLES_PATH); nil means Ansible's default, DefaultRolesPath.
+	RolesPath []string
+	// RoleLibrary, when set, adds the custom modules of a role's library/ directory to
+	// Modules and returns the checker that knows them (it is used from then on).
+	RoleLibrary func(dir string) (ModuleChecker, error)
+	// Vault decrypts files encrypted whole and inline !vault values, and records what it
+	// decrypts as secrets; nil has no password (encrypted content is an error).
+	Vault *vault.Vault
 }
 
 // Load reads the playbook at path with everything it imports, and validates all of it:
@@ -31,7 +42,15 @@ func Load(path string, opts LoadOptions) (*Playbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{file: abs, top: filepath.Dir(abs), modules: opts.Modules, templar: NewTemplar(TemplarOptions{})}
+	l := &loader{file: abs, top: filepath.Dir(abs), modules: opts.Modules, templar: NewTemplar(TemplarOptions{}),
+		rolesPath: opts.RolesPath, vault: opts.Vault}
+	if l.rolesPath == nil {
+		l.rolesPath = DefaultRolesPath
+	}
+	if opts.Modules != nil && opts.RoleLibrary != nil {
+		lm := &libraryModules{checker: opts.Modules, addDir: opts.RoleLibrary}
+		l.modules, l.library = lm, lm
+	}
 	plays, err := l.playbook()
 	if err != nil {
 		return nil, err
@@ -51,6 +70,13 @@ type loader struct {
 	stack   []string // files being read, outermost first, to refuse import cycles
 	modules ModuleChecker
 	templar *Templar // for syntax checks only
+
+	rolesPath []string
+	library   *libraryModules // nil: roles' library/ directories are not looked at
+	roles     *playRoles      // the roles of the play being read
+	role      *Role           // the role whose file this is; nil outside roles
+	playDir   string          // the directory of the playbook file of the play being read
+	vault     *vault.Vault    // decrypts vaulted files and values; nil has no password
 }
 
 // child is a loader for a file that the current one refers to.
@@ -60,7 +86,9 @@ func (l *loader) child(file string) (*loader, error) {
 			return nil, fmt.Errorf("import cycle: %s", strings.Join(append(l.stack, l.file, file), " -> "))
 		}
 	}
-	return &loader{file: file, top: l.top, stack: append(l.stack[:len(l.stack):len(l.stack)], l.file), modules: l.modules, templar: l.templar}, nil
+	c := *l
+	c.file, c.stack = file, append(l.stack[:len(l.stack):len(l.stack)], l.file)
+	return &c, nil
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -70,6 +98,10 @@ func (l *loader) document() (*yaml.Node, error) {
 	data, err := os.ReadFile(l.file)
 	if err != nil {
 		return nil, &ParseError{File: l.file, Msg: err.Error()}
+	}
+	data, encrypted, err := l.vault.DecryptFile(l.file, data)
+	if err != nil {
+		return nil, err
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -83,7 +115,24 @@ func (l *loader) document() (*yaml.Node, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &ParseError{File: l.file, Msg: "empty file, nothing to do"}
 	}
+	if err := l.vault.DecryptNodes(l.file, &doc); err != nil {
+		return nil, err
+	}
+	if encrypted {
+		noteSecrets(l.vault, doc.Content[0])
+	}
 	return doc.Content[0], nil
+}
+
+// noteSecrets records the values of a file encrypted whole as secrets: every value of a
+// vars file (role defaults and vars are mappings), the values under vars: of a playbook
+// or task file (a list), whose task and module names are not secrets.
+func noteSecrets(v *vault.Vault, root *yaml.Node) {
+	if deref(root).Kind == yaml.MappingNode {
+		v.AddSecretsUnder(root)
+		return
+	}
+	v.AddSecretsUnder(root, "vars")
 }
 
 func (l *loader) playbook() ([]*Play, error) {

@@ -33,6 +33,12 @@ type Play struct {
 
 	// Set by import_playbook: conditions that apply to every task of the play.
 	ImportWhen []string
+
+	// Roles are the play's roles whose variables every task sees (Ansible's play.roles:
+	// the roles: entries, import_role and public include_role), in order. Their tasks
+	// are at the start of Tasks, their handlers in Handlers.
+	Roles      []*Role
+	roleLayers RoleLayers
 }
 
 var (
@@ -55,17 +61,33 @@ func (l *loader) play(n *yaml.Node) (*Play, error) {
 	if err := l.playHeader(f, p); err != nil {
 		return nil, err
 	}
+	// Read in the order the play runs, so that a role that already ran is not run again.
+	l.roles = &playRoles{ran: map[string]bool{}, handled: map[string]bool{}}
+	l.playDir = l.dir() // roles are looked for beside the (imported) playbook of the play
+	var roleTasks []*Task
 	for _, part := range []struct {
 		key     string
 		dst     *[]*Task
 		handler bool
-	}{{"pre_tasks", &p.PreTasks, false}, {"tasks", &p.Tasks, false}, {"post_tasks", &p.PostTasks, false}, {"handlers", &p.Handlers, true}} {
-		if n, ok := f.value[part.key]; ok {
+	}{{"pre_tasks", &p.PreTasks, false}, {"roles", &roleTasks, false}, {"tasks", &p.Tasks, false},
+		{"post_tasks", &p.PostTasks, false}, {"handlers", &p.Handlers, true}} {
+		n, ok := f.value[part.key]
+		switch {
+		case !ok:
+		case part.key == "roles":
+			if roleTasks, err = l.playRolesSection(n); err != nil {
+				return nil, err
+			}
+		default:
 			if *part.dst, err = l.taskList(n, part.key, part.handler); err != nil {
 				return nil, err
 			}
 		}
 	}
+	p.Tasks = append(roleTasks, p.Tasks...)
+	p.Handlers = append(append(l.roles.handlers, p.Handlers...), l.roles.late...)
+	p.Roles = l.roles.public
+	p.computeRoleLayers(l.roles.all)
 	if p.Health, err = l.health(f); err != nil {
 		return nil, err
 	}

@@ -37,9 +37,13 @@ type Task struct {
 
 	Block *Block
 
-	// Included holds the tasks of an include_tasks whose file name is not templated: they
-	// are validated at load time, though they run only when the include does.
+	// Included holds the tasks of an include_tasks whose file name is not templated (or of
+	// the role of an include_role): they are validated at load time, though they run only
+	// when the include does.
 	Included []*Task
+
+	// Role is the role the task comes from; nil for a playbook's own tasks.
+	Role *Role
 }
 
 // LoopControl is a task's `loop_control`.
@@ -58,12 +62,27 @@ type Block struct {
 	Always []*Task
 }
 
-// DisplayName is what Ansible prints in TASK [...]: the name, or the action when unnamed.
+// DisplayName is what Ansible prints in TASK [...]: the name, or the action when unnamed,
+// after "role : " for a role's task; an include_role is "include_role : role" unless named.
 func (t *Task) DisplayName() string {
-	if t.Name != "" {
-		return t.Name
+	if t.Module == "include_role" || t.Module == "import_role" {
+		if t.Name != "" {
+			return t.Name
+		}
+		name, _ := t.Args["name"].(string)
+		if name == "" {
+			name, _ = t.Args["role"].(string)
+		}
+		return t.Action + " : " + name
 	}
-	return t.Action
+	name := t.Name
+	if name == "" {
+		name = t.Action
+	}
+	if t.Role != nil {
+		return t.Role.Name + " : " + name
+	}
+	return name
 }
 
 // Free-form modules take a command line as their argument text; only a few options may be
@@ -120,7 +139,7 @@ func (l *loader) task(n *yaml.Node, handler bool) ([]*Task, error) {
 	if handler {
 		allowed = handlerKeywords
 	}
-	t := &Task{Pos: f.pos("")}
+	t := &Task{Pos: f.pos(""), Role: l.role}
 	if t.Keywords, err = l.keywords(f, "task"); err != nil {
 		return nil, err
 	}
@@ -141,7 +160,7 @@ func (l *loader) task(n *yaml.Node, handler bool) ([]*Task, error) {
 	case "include_tasks":
 		return []*Task{t}, l.includeTasks(f, t, handler)
 	case "import_role", "include_role":
-		return nil, l.errAt(f.key[t.Action], "%s: roles are not supported yet", t.Action)
+		return l.importRole(f, t)
 	case "meta":
 		return []*Task{t}, l.checkMeta(f, t)
 	}
@@ -152,7 +171,7 @@ func (l *loader) block(f *fields) (*Task, error) {
 	if err := l.checkKeys(f, blockKeywords, "Block"); err != nil {
 		return nil, err
 	}
-	t := &Task{Pos: f.pos(""), Block: &Block{}}
+	t := &Task{Pos: f.pos(""), Block: &Block{}, Role: l.role}
 	var err error
 	if t.Keywords, err = l.keywords(f, "block"); err != nil {
 		return nil, err

@@ -48,6 +48,8 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 			return nil, fmt.Errorf("include_tasks with a templated file name is not supported yet")
 		}
 		return map[string]any{"changed": false, "include": args["_raw_params"], "include_args": map[string]any{}}, nil
+	case "include_role":
+		return map[string]any{"changed": false}, nil
 	}
 	mod, ok := e.Modules.Module(t.Module)
 	if !ok {
@@ -61,7 +63,7 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.Templar.Find, Diff: e.diffMode(t, vars), Inventory: host,
+	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.finder(t), Diff: e.diffMode(t, vars), Inventory: host,
 		Render: func(src string) (string, error) { return e.renderFile(src, vars) }}
 	if call.Env, err = e.environment(t, vars); err != nil {
 		return nil, err
@@ -397,13 +399,23 @@ func (e *TaskExecutor) loadVarsFiles(play *playbooks.Play) (map[string]any, erro
 			if err != nil {
 				continue
 			}
+			data, encrypted, err := e.Vault.DecryptFile(path, data)
+			if err != nil {
+				return nil, err
+			}
 			var doc yaml.Node
 			if err := yaml.Unmarshal(data, &doc); err != nil {
 				return nil, fmt.Errorf("vars_files %s: %v", path, err)
 			}
+			if err := e.Vault.DecryptNodes(path, &doc); err != nil {
+				return nil, err
+			}
 			val, err := yaml11.Decode(&doc)
 			if err != nil {
 				return nil, fmt.Errorf("vars_files %s: %v", path, err)
+			}
+			if encrypted {
+				e.Vault.AddSecretsIn(val)
 			}
 			m, ok := val.(map[string]any)
 			if !ok && val != nil {

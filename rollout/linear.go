@@ -86,8 +86,8 @@ func (b *batchRun) runFree(ctx context.Context, hosts []string, tasks []*playboo
 var gatherTask = &playbooks.Task{Keywords: playbooks.Keywords{Name: "Gathering Facts"}, Action: "gather_facts", Module: "setup", Args: map[string]any{}}
 
 func (b *batchRun) run(ctx context.Context) {
-	if !b.play.GatherFacts.Set || b.play.GatherFacts.Value || b.play.GatherFacts.Expr != "" {
-		b.runTask(ctx, b.live(), gatherTask, false, false)
+	if hosts := b.gatherHosts(); len(hosts) > 0 {
+		b.runTask(ctx, hosts, gatherTask, false, false)
 	}
 	for _, section := range [][]*playbooks.Task{b.play.PreTasks, b.play.Tasks, b.play.PostTasks} {
 		if b.stopped(ctx) {
@@ -154,6 +154,8 @@ func (b *batchRun) runList(ctx context.Context, hosts []string, tasks []*playboo
 			f = b.meta(ctx, active, t)
 		} else if t.Module == "include_tasks" {
 			f = b.runInclude(ctx, active, t, rescuable)
+		} else if t.Module == "include_role" {
+			f = b.runIncludeRole(ctx, active, t, rescuable)
 		} else {
 			f = b.runTask(ctx, active, t, rescuable, false)
 		}
@@ -385,7 +387,7 @@ func (b *batchRun) flushHandlers(ctx context.Context) {
 		live := b.live()
 		b.mu.Lock()
 		for _, host := range live {
-			for _, key := range append([]string{h.Name}, h.Listen...) {
+			for _, key := range handlerKeys(h) {
 				if b.notified[key][host] {
 					hosts = append(hosts, host)
 					break
@@ -394,6 +396,9 @@ func (b *batchRun) flushHandlers(ctx context.Context) {
 		}
 		for _, host := range hosts {
 			delete(b.notified[h.Name], host)
+			if h.Role != nil {
+				delete(b.notified[h.DisplayName()], host)
+			}
 		}
 		for _, topic := range h.Listen {
 			heard[topic] = append(heard[topic], hosts...)

@@ -32,6 +32,13 @@ type Options struct {
 	// Resume is the journaled state of the run being resumed: finished waves and hosts
 	// are skipped, a failed wave not yet rolled back is rolled back.
 	Resume *RunState
+	// Gathering is Ansible's gathering setting: "implicit" (the default: a play gathers
+	// facts unless it says gather_facts: false), "explicit" (only when it says true) or
+	// "smart" (implicit, but not again for hosts that have facts already).
+	Gathering string
+	// Mask, when set, rewrites every string of every event before the journal and Emit
+	// see it: it hides secrets (values decrypted from Ansible Vault) from all output.
+	Mask func(string) string
 }
 
 // HostResolver returns the hosts a play targets, in order.
@@ -70,6 +77,9 @@ func NewRunner(exec Executor, resolve HostResolver, opts Options) *Runner {
 
 // emit journals ev (fsyncing it when it is a state change) and hands it to the presenter.
 func (r *Runner) emit(ev Event) {
+	if r.opts.Mask != nil {
+		ev = maskEvent(ev, r.opts.Mask)
+	}
 	r.emitMu.Lock()
 	defer r.emitMu.Unlock()
 	if j := r.opts.Journal; j != nil && r.journalErr == nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/kpxdev/kpx/internal/pyvalue"
+	"github.com/kpxdev/kpx/internal/vault"
 	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/transport"
@@ -36,6 +37,9 @@ type TaskExecutor struct {
 	// DefaultBecome applies to tasks that do not say (ansible-playbook's -b, --become-user,
 	// -K); nil leaves each host's ansible_become* variables in charge.
 	DefaultBecome *transport.Become
+	// Vault decrypts vars_files encrypted whole and their inline !vault values, and
+	// records what it decrypts as secrets; nil has no password.
+	Vault *vault.Vault
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
@@ -102,15 +106,27 @@ func (e *TaskExecutor) currentPlay() *playState {
 func (e *TaskExecutor) vars(host string, t *playbooks.Task) map[string]any {
 	ps := e.currentPlay()
 	factLayer, setFacts := e.state(host).layers()
+	var roles playbooks.RoleLayers
+	if ps.play != nil {
+		roles = ps.play.RoleLayers(t)
+	}
+	magic := e.magic(host, ps)
+	if t.Role != nil {
+		// As Ansible's: the role's name and directory for its tasks.
+		magic["role_name"], magic["ansible_role_name"], magic["role_path"] = t.Role.Name, t.Role.Name, t.Role.Path
+	}
 	return varLayers{
-		inventory: e.Inventory.HostVars(host),
-		facts:     factLayer,
-		play:      ps.vars,
-		varsFiles: ps.varsFiles,
-		task:      t.Vars,
-		setFacts:  setFacts,
-		extra:     e.ExtraVars,
-		magic:     e.magic(host, ps),
+		roleDefaults: roles.Defaults,
+		inventory:    e.Inventory.HostVars(host),
+		facts:        factLayer,
+		play:         ps.vars,
+		varsFiles:    ps.varsFiles,
+		roleVars:     roles.Vars,
+		task:         t.Vars,
+		setFacts:     setFacts,
+		roleParams:   roles.Params,
+		extra:        e.ExtraVars,
+		magic:        magic,
 	}.merge()
 }
 
@@ -127,6 +143,8 @@ func (e *TaskExecutor) magic(host string, ps *playState) map[string]any {
 	m["omit"] = playbooks.Omit
 	if ps.play != nil {
 		m["ansible_play_name"] = ps.play.Name
+		names := toAnyList(ps.play.RoleNames())
+		m["role_names"], m["ansible_play_role_names"] = names, names
 	}
 	return m
 }

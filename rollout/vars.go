@@ -24,15 +24,17 @@ type hostState struct {
 }
 
 // varLayers composes a host's variables in Ansible's order of precedence, lowest first:
-// inventory vars, facts, play vars, vars_files, block and task vars, set_fact and
-// registered vars, extra vars. Magic variables are added on top.
+// role defaults, inventory vars, facts, play vars, vars_files, role vars, block and task
+// vars, set_fact and registered vars, role parameters, extra vars. Magic variables are
+// added on top.
 type varLayers struct {
-	inventory, facts, play, varsFiles, task, setFacts, extra, magic map[string]any
+	roleDefaults, inventory, facts, play, varsFiles, roleVars, task, setFacts, roleParams, extra, magic map[string]any
 }
 
 func (l varLayers) merge() map[string]any {
 	out := map[string]any{}
-	for _, m := range []map[string]any{l.inventory, l.facts, l.play, l.varsFiles, l.task, l.setFacts, l.extra, l.magic} {
+	for _, m := range []map[string]any{l.roleDefaults, l.inventory, l.facts, l.play, l.varsFiles, l.roleVars, l.task,
+		l.setFacts, l.roleParams, l.extra, l.magic} {
 		maps.Copy(out, m)
 	}
 	return out

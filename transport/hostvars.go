@@ -20,6 +20,13 @@ type HostVarsOptions struct {
 	// SSHArgs are ssh arguments given on kpx's command line (--ssh-common-args); they come
 	// after the host's variables, like Ansible's.
 	SSHArgs []string
+	// FirstSSHArgs come before everything else, as ansible.cfg's ssh_args come first on
+	// Ansible's ssh command line (and so win: ssh keeps an option's first value).
+	FirstSSHArgs []string
+	// DefaultVars stand in for connection variables a host does not set (ansible.cfg's
+	// host_key_checking, timeout, ssh_common_args as ansible_host_key_checking,
+	// ansible_ssh_timeout, ansible_ssh_common_args, ...).
+	DefaultVars map[string]any
 }
 
 // DefaultHostVarsOptions returns options for the current user and environment.
@@ -47,7 +54,25 @@ func FromHostVars(name string, vars map[string]any, o HostVarsOptions) (*Config,
 	default:
 		return nil, nil, fmt.Errorf("host %s: ansible_connection=%s is not supported (ssh, local)", name, conn)
 	}
+	var warnings []string
 	s := newSettings()
+	if len(o.DefaultVars) > 0 {
+		merged := make(map[string]any, len(vars)+len(o.DefaultVars))
+		for k, v := range o.DefaultVars {
+			merged[k] = v
+		}
+		for k, v := range vars {
+			merged[k] = v
+		}
+		vars = merged
+	}
+	for _, a := range o.FirstSSHArgs {
+		w, err := s.addArgs(a)
+		if err != nil {
+			return nil, nil, fmt.Errorf("host %s: ssh_args: %w", name, err)
+		}
+		warnings = append(warnings, w...)
+	}
 	if v, ok := firstVar(vars, "ansible_ssh_host_key_checking", "ansible_host_key_checking"); ok {
 		on, err := ansibleBool(v)
 		if err != nil {
@@ -61,7 +86,6 @@ func FromHostVars(name string, vars map[string]any, o HostVarsOptions) (*Config,
 	s.addVar("User", varString(vars, "ansible_user", "ansible_ssh_user"))
 	s.addVar("IdentityFile", varString(vars, "ansible_ssh_private_key_file", "ansible_private_key_file"))
 	s.addVar("ConnectTimeout", varString(vars, "ansible_ssh_timeout", "ansible_timeout"))
-	var warnings []string
 	for _, v := range []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"} {
 		w, err := s.addArgs(varString(vars, v))
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ type inventoryOptions struct {
 	host      string
 	listHosts string
 	limit     string
+	vault     vaultFlags // for files encrypted whole; inline !vault values are shown encrypted
 }
 
 func newInventoryCmd() *cobra.Command {
@@ -26,7 +28,7 @@ func newInventoryCmd() *cobra.Command {
 		Short: "Show an Ansible inventory as ansible-inventory does, or the hosts a pattern selects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runInventory(o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runInventory(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -36,6 +38,7 @@ func newInventoryCmd() *cobra.Command {
 	f.StringVar(&o.host, "host", "", "print one host's merged variables")
 	f.StringVar(&o.listHosts, "list-hosts", "", "print the hosts PATTERN selects, one per line")
 	f.StringVarP(&o.limit, "limit", "l", "", "further limit the selected hosts (same grammar, @file allowed)")
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 
@@ -58,11 +61,17 @@ func (o inventoryOptions) validate() error {
 	return nil
 }
 
-func runInventory(o inventoryOptions, stdout, stderr io.Writer) error {
+func runInventory(ctx context.Context, o inventoryOptions, stdout, stderr io.Writer) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	inv, err := inventory.Load(o.sources)
+	// As ansible-inventory: files encrypted whole are decrypted (a password is needed),
+	// inline !vault values are printed encrypted.
+	vlt, err := o.vault.open(ctx, nil, stderr)
+	if err != nil {
+		return err
+	}
+	inv, err := inventory.LoadWith(o.sources, inventory.LoadOptions{Vault: vlt, KeepInlineVault: true})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ func newPlanCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
+			if err := applyAnsibleConfig(&o, cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			return planRun(cmd.Context(), o, !noPreflight, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -32,6 +35,7 @@ func newPlanCmd() *cobra.Command {
 	f.StringVar(&o.privateKey, "private-key", "", "private key file for every host")
 	f.BoolVarP(&o.askPass, "ask-pass", "k", false, "ask for the SSH login password")
 	f.BoolVar(&noPreflight, "no-preflight", false, "contact no host: waves and tasks only")
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 

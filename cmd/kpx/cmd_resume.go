@@ -60,18 +60,27 @@ func addReplayFlags(cmd *cobra.Command, o *runOptions) {
 	f.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
 	addJournalFlags(f, o)
 	addUIFlag(f, o)
+	addVaultFlags(f, &o.vault)
 }
 
 // resumeRun continues (or, with undo, rolls back) the journaled run id.
-func resumeRun(ctx context.Context, id string, o runOptions, stdin io.Reader, stdout, stderr io.Writer, undo bool) error {
+func resumeRun(ctx context.Context, id string, o runOptions, stdin io.Reader, stdout, stderr io.Writer, undo bool) (err error) {
 	if err := o.validateInterrupt(); err != nil {
 		return err
 	}
-	store, err := journalStore(o.stateDir)
+	vlt, err := openVault(ctx, &o, stderr) // asked for before a TUI takes the terminal
 	if err != nil {
 		return err
 	}
-	j, err := store.Open(id)
+	defer func() { err = maskError(err, vlt) }()
+	stderr = maskWriter{w: stderr, v: vlt}
+	watch := newJournalWatch(stderr)
+	backend, err := openJournalBackend(o, watch)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	j, err := backend.Open(id)
 	if err != nil {
 		return err
 	}
@@ -105,21 +114,29 @@ func resumeRun(ctx context.Context, id string, o runOptions, stdin io.Reader, st
 	if undo {
 		command = "rollback"
 	}
-	fmt.Fprintf(stderr, "kpx: %s of run %s (journal %s)\n", command, state.Start.RunID, j.Path())
+	if err := lockHosts(j, state.Start.Hosts); err != nil {
+		return err // another run holds some of them: nothing is touched
+	}
+	fmt.Fprintf(stderr, "kpx: %s of run %s (journal %s)\n", command, state.Start.RunID, backend.Where(state.Start.RunID))
 	start := runStart(state.Start.RunID, command, o, eng)
 	start.ExtraVars = state.Start.ExtraVars
 	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
-		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
-			Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state})
+		runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state, Mask: eng.mask()})
+		watch.setRunner(runner)
+		return runner
 	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
-		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+		return runWithSignals(ctx, runner, stderr, watch.guard(func(ctx context.Context) (rollout.RunFinished, error) {
 			if undo {
 				return runner.RollbackRun(ctx, eng.pb)
 			}
 			return runner.Run(ctx, eng.pb)
-		})
+		}))
 	})
-	return runExit(fin, interrupted, err, presentErr)
+	if cerr := j.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return journalExit(runExit(fin, interrupted, err, presentErr), j, stderr)
 }
 
 // fromJournal fills the options from what the run was started with.

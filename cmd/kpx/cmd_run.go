@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/kpxdev/kpx/internal/ansiblecfg"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/rollout"
 )
@@ -40,10 +41,16 @@ type runOptions struct {
 	startAtTask   string
 	list          listOptions
 	stateDir      string
+	journal       journalOptions
 	onInterrupt   string
 	ui            string
 	// extraVarsParsed are variables from the journal of a resumed run, under -e.
 	extraVarsParsed map[string]any
+	// cfg is Ansible's configuration in effect (ansible.cfg, ANSIBLE_*); nil for none.
+	cfg *ansiblecfg.Config
+	// vault is where vault passwords come from (--vault-id, --vault-password-file,
+	// --ask-vault-pass; cfg adds vault_password_file and vault_identity_list).
+	vault vaultFlags
 }
 
 func (o runOptions) validateInterrupt() error {
@@ -62,6 +69,9 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.playbook = args[0]
+			if err := applyAnsibleConfig(&o, cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			return runPlaybook(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -87,6 +97,7 @@ func newRunCmd() *cobra.Command {
 	addRunExtraFlags(f, &o)
 	addJournalFlags(f, &o)
 	addUIFlag(f, &o)
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 
@@ -95,9 +106,18 @@ func newRunCmd() *cobra.Command {
 func addJournalFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.stateDir, "state-dir", os.Getenv("KPX_STATE_DIR"), "where run journals are kept (RUNS under it; default $XDG_STATE_HOME/kpx, ~/.local/state/kpx)")
 	f.StringVar(&o.onInterrupt, "on-interrupt", rollout.OnInterruptRollback, "what the first SIGINT/SIGTERM does once tasks in flight finish: rollback (the current wave) or stop")
+	addJournalBackendFlags(f, &o.journal)
 }
 
-func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	// Vault passwords are asked for first, before a TUI takes the terminal. What they
+	// decrypt is masked in every output: events (runner's Mask), stderr, the final error.
+	vlt, err := openVault(ctx, &o, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = maskError(err, vlt) }()
+	stderr = maskWriter{w: stderr, v: vlt}
 	ui, err := newOutput(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
@@ -108,7 +128,7 @@ func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, std
 		if err != nil {
 			return err
 		}
-		if _, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog}); err != nil {
+		if _, err := playbooks.Load(o.playbook, withRoles(playbooks.LoadOptions{Modules: catalog, Vault: vlt}, o, &catalog)); err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(stdout, "\nplaybook: %s\n", o.playbook)
@@ -128,26 +148,33 @@ func runPlaybook(ctx context.Context, o runOptions, stdin io.Reader, stdout, std
 	var notFound func()
 	eng.pb, notFound = startAt(o, eng.pb, stderr)
 	defer notFound()
-	store, err := journalStore(o.stateDir)
+	watch := newJournalWatch(stderr)
+	backend, err := openJournalBackend(o, watch)
 	if err != nil {
 		return err
 	}
+	defer backend.Close()
 	id := rollout.NewRunID(time.Now())
-	j, err := store.Create(id)
+	j, err := backend.Create(id)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, j.Path())
+	fmt.Fprintf(stderr, "kpx: run %s (journal %s)\n", id, backend.Where(id))
 	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
-		return rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
-			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt})
+		runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
+			Journal: j, Start: runStart(id, "run", o, eng), OnInterrupt: o.onInterrupt, Mask: eng.mask(), Gathering: configGathering(o)})
+		watch.setRunner(runner)
+		return runner
 	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {
-		return runWithSignals(ctx, runner, stderr, func(ctx context.Context) (rollout.RunFinished, error) {
+		return runWithSignals(ctx, runner, stderr, watch.guard(func(ctx context.Context) (rollout.RunFinished, error) {
 			return runner.Run(ctx, eng.pb)
-		})
+		}))
 	})
-	return runExit(fin, interrupted, err, presentErr)
+	if cerr := j.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return journalExit(runExit(fin, interrupted, err, presentErr), j, stderr)
 }
 
 // runExit maps how a run ended to the command's error and exit code.

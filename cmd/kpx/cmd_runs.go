@@ -14,25 +14,30 @@ import (
 )
 
 func newRunsCmd() *cobra.Command {
-	var stateDir string
+	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "List journaled runs, newest first, with their outcome",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listRuns(stateDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return listRuns(o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVar(&stateDir, "state-dir", os.Getenv("KPX_STATE_DIR"), "where run journals are kept")
+	cmd.Flags().StringVar(&o.stateDir, "state-dir", os.Getenv("KPX_STATE_DIR"), "where run journals are kept")
+	addJournalBackendFlags(cmd.Flags(), &o.journal)
 	return cmd
 }
 
-func listRuns(stateDir string, stdout, stderr io.Writer) error {
-	store, err := journalStore(stateDir)
+func listRuns(o runOptions, stdout, stderr io.Writer) error {
+	backend, err := openJournalBackend(o, nil)
 	if err != nil {
 		return err
 	}
-	ids, err := store.IDs()
+	defer backend.Close()
+	if err := listActiveRuns(backend, stdout); err != nil {
+		return err
+	}
+	ids, err := backend.Runs()
 	if err != nil {
 		return err
 	}
@@ -40,7 +45,7 @@ func listRuns(stateDir string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tHOSTS\tOUTCOME\tPLAYBOOK")
 	for _, id := range ids {
-		entries, err := rollout.ReadJournalFile(store.Path(id))
+		entries, err := backend.ReadRun(id)
 		if err != nil {
 			fmt.Fprintf(stderr, "[WARNING]: %v\n", err)
 			continue

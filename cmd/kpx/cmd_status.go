@@ -89,7 +89,7 @@ func runStatus(ctx context.Context, o statusOptions, stdout, stderr io.Writer) e
 		hv.LocalUser = o.user
 	}
 	if o.privateKey != "" {
-		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
+		hv.SSHArgs = append(hv.SSHArgs, "-i "+transport.Quote(o.privateKey)) // one string: each is parsed as a command line
 	}
 	conn := &rollout.PoolConnector{Pool: pool, Options: hv, Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }}
 	var become *transport.Become

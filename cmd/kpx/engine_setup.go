@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kpxdev/kpx/internal/vault"
 	"github.com/kpxdev/kpx/inventory"
 	"github.com/kpxdev/kpx/playbooks"
 	"github.com/kpxdev/kpx/rollout"
@@ -17,10 +19,19 @@ import (
 // engineSetup is what every command that drives hosts builds from its options: the
 // playbook, the inventory, the task executor and its connection pool.
 type engineSetup struct {
-	pb   *playbooks.Playbook
-	inv  *engineInventory
-	exe  *rollout.TaskExecutor
-	pool *transport.Pool
+	pb    *playbooks.Playbook
+	inv   *engineInventory
+	exe   *rollout.TaskExecutor
+	pool  *transport.Pool
+	vault *vault.Vault // nil without vault passwords
+}
+
+// mask is the runner's Mask: it hides what the vault decrypted; nil without a vault.
+func (e *engineSetup) mask() func(string) string {
+	if e.vault == nil {
+		return nil
+	}
+	return e.vault.Mask
 }
 
 // setupEngine loads and validates the playbook and the inventory, then prepares the
@@ -30,11 +41,15 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
+	vlt, err := openVault(context.Background(), &o, stderr)
 	if err != nil {
 		return nil, err
 	}
-	extra, err := playbooks.ParseExtraVars(o.extraVars)
+	pb, err := playbooks.Load(o.playbook, withRoles(playbooks.LoadOptions{Modules: catalog, Vault: vlt}, o, &catalog))
+	if err != nil {
+		return nil, err
+	}
+	extra, err := playbooks.ParseExtraVarsWith(o.extraVars, vlt)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +61,11 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 	if len(o.sources) == 0 {
 		return nil, fmt.Errorf("give an inventory with -i")
 	}
-	inv, err := inventory.Load(o.sources)
+	inv, err := inventory.LoadWith(o.sources, inventory.LoadOptions{Vault: vlt})
 	if err != nil {
+		return nil, err
+	}
+	if err := inv.ReadVarsFiles(); err != nil {
 		return nil, err
 	}
 	for _, w := range inv.Warnings {
@@ -63,9 +81,7 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 	if o.user != "" {
 		hv.LocalUser = o.user
 	}
-	if o.privateKey != "" {
-		hv.SSHArgs = append(hv.SSHArgs, "-i", o.privateKey)
-	}
+	configHostVars(o, &hv)
 	ri := newEngineInventory(inv, o.limit)
 	ri.warn = func(msg string) { fmt.Fprintf(stderr, "[WARNING]: %s\n", msg) }
 	exe := &rollout.TaskExecutor{
@@ -77,11 +93,12 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 		Check:     o.check,
 		Diff:      o.diff,
 		Modules:   catalog,
+		Vault:     vlt,
 	}
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
 	}
-	return &engineSetup{pb: pb, inv: ri, exe: exe, pool: pool}, nil
+	return &engineSetup{pb: pb, inv: ri, exe: exe, pool: pool, vault: vlt}, nil
 }
 
 func (e *engineSetup) close() { e.pool.Close() }
@@ -104,6 +121,11 @@ func runStart(id, command string, o runOptions, e *engineSetup) rollout.RunStart
 		}
 	}
 	extra, _ := rollout.RedactSecrets(e.exe.ExtraVars)
+	for k, v := range extra {
+		if e.vault.HasSecrets() && holdsSecret(v, e.vault) {
+			extra[k] = rollout.Redacted // from a vaulted file: kpx resume asks for it again
+		}
+	}
 	return rollout.RunStarted{RunID: id, Command: command, Playbook: abs(e.pb.Path), Check: o.check,
 		Inventory: sources, Limit: o.limit, ExtraVars: extra, Tags: o.tags, SkipTags: o.skipTags}
 }

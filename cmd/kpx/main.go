@@ -24,6 +24,9 @@ func main() {
 // run executes the kpx command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
+	prof := &cpuProfile{}
+	prof.register(root)
+	defer prof.stop()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -16,6 +16,7 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 	}
 	root.AddCommand(
 		newRunCmd(),
+		newExecCmd(),
 		newVersionCmd(),
 		newInventoryCmd(),
 		newStatusCmd(),
@@ -24,6 +25,8 @@ waves, checks health after each wave and rolls back when a wave fails.`,
 		newRunsCmd(),
 		newResumeCmd(),
 		newRollbackCmd(),
+		newUnlockCmd(),
+		newVaultCmd(),
 	)
 	return root
 }

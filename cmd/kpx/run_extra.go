@@ -26,7 +26,7 @@ func listRun(o runOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pb, err := playbooks.Load(o.playbook, playbooks.LoadOptions{Modules: catalog})
+	pb, err := playbooks.Load(o.playbook, withRoles(playbooks.LoadOptions{Modules: catalog, Vault: o.vault.opened}, o, &catalog))
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func listRun(o runOptions, stdout, stderr io.Writer) error {
 		if len(o.sources) == 0 {
 			return errors.New("run: --list-hosts needs an inventory (-i)")
 		}
-		inv, err := inventory.Load(o.sources)
+		inv, err := inventory.LoadWith(o.sources, inventory.LoadOptions{Vault: o.vault.opened})
 		if err != nil {
 			return err
 		}
