@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if o.hosts < 1 {
 		return fmt.Errorf("--hosts %d: give at least one host", o.hosts)
 	}
-	dir, err := os.MkdirTemp("", "kpx-demo-")
+	dir, err := demo.WorkDir("")
 	if err != nil {
 		return err
 	}
