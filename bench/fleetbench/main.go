@@ -48,7 +48,7 @@ func main() {
 	kpx := flag.String("kpx", "bin/kpx", "kpx binary")
 	sshArgs := flag.String("ssh-args", "", "more ansible_ssh_common_args for the fleet's inventory")
 	profile := flag.String("fleet-cpuprofile", "", "write the fleet's CPU profile here")
-	kpxProfile := flag.String("kpx-cpuprofile", "", "write kpx's CPU profile here (KPX_CPUPROFILE)")
+	kpxProfile := flag.String("kpx-cpuprofile", "", "write kpx's CPU profile here (kpx --cpuprofile)")
 	shard := flag.Int("shard", 4000, "most hosts one fleet process serves")
 	serve := flag.String("serve-shard", "", "internal: serve hosts FIRST:COUNT of -hosts with -client-key in -dir")
 	clientKey := flag.String("client-key", "", "internal: the shared client key")
@@ -110,11 +110,12 @@ func run(kpx string, hosts, forks, shard int, sshArgs, profile, kpxProfile strin
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cmd := exec.Command(kpx, "run", play, "-i", inventory, "-f", fmt.Sprint(forks))
-	cmd.Env = append(os.Environ(), "HOME="+dir)
+	args := []string{"run", play, "-i", inventory, "-f", fmt.Sprint(forks)}
 	if kpxProfile != "" {
-		cmd.Env = append(cmd.Env, "KPX_CPUPROFILE="+kpxProfile)
+		args = append(args, "--cpuprofile", kpxProfile)
 	}
+	cmd := exec.Command(kpx, args...)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

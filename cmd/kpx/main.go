@@ -11,38 +11,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	stopProfile := cpuProfile(os.Getenv("KPX_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stopProfile()
 	stop()
 	os.Exit(code)
-}
-
-// cpuProfile writes a CPU profile of the whole command to path (KPX_CPUPROFILE, for
-// benchmarks; `go tool pprof` reads it) and returns what stops it. An empty path
-// profiles nothing.
-func cpuProfile(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "kpx: KPX_CPUPROFILE: %v\n", err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
 }
 
 // run executes the kpx command line and returns the process exit code.
