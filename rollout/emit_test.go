@@ -3,8 +3,10 @@ package rollout_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,4 +181,34 @@ func TestJournalGroupCommit(t *testing.T) {
 		t.Errorf("%d fsyncs for %d state changes: hosts did not share them", j.syncs, stateChanges)
 	}
 	t.Logf("%d fsyncs for %d state changes", j.syncs, stateChanges)
+}
+
+// brokenJournal refuses to record that host fails is about to start a task.
+type brokenJournal struct {
+	slowJournal
+	fails string
+}
+
+func (j *brokenJournal) Append(ev rollout.Event) error {
+	if s, ok := ev.(rollout.HostTaskState); ok && s.Host == j.fails && s.State == rollout.HostStarted {
+		return errors.New("disk full")
+	}
+	return j.slowJournal.Append(ev)
+}
+
+// TestUnjournaledHostIsNotTouched: when the journal cannot record a host's start, the
+// host is left alone and the run stops.
+func TestUnjournaledHostIsNotTouched(t *testing.T) {
+	pb := loadPlay(t, controlPlay)
+	exe := &hookExec{}
+	r := rollout.NewRunner(exe, abc, rollout.Options{Journal: &brokenJournal{fails: "b"}, Start: rollout.RunStarted{RunID: "run1"}})
+	_, err := r.Run(context.Background(), pb)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("run error %v, want the journal's", err)
+	}
+	for _, c := range exe.calls() {
+		if strings.HasPrefix(c, "b:") || strings.HasPrefix(c, "c:") {
+			t.Errorf("%s ran although the journal could not record it", c)
+		}
+	}
 }
