@@ -38,7 +38,7 @@ fi
 // kernelFactsScript gathers the kernel facts alone (kernel_facts, kpx status): the running
 // and effective kernel, live patches, taint.
 const kernelFactsScript = `p kernel "$(uname -r)"
-p tainted "$(kpx_cat "$kpx_proc/sys/kernel/tainted")"
+p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
 p livepatch_sysfs "$([ -d "$kpx_sys/kernel/livepatch" ] && echo yes || echo no)"
 command -v uptrack-uname >/dev/null 2>&1 && p effective_kernel "$(uptrack-uname -r 2>/dev/null)"
 command -v kcarectl >/dev/null 2>&1 && p effective_kernel "$(kcarectl --uname 2>/dev/null)"

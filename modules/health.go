@@ -104,7 +104,7 @@ var KernelLog Module = Func(func(ctx context.Context, h Host, c Call) (Result, e
 })
 
 const taintScript = `
-p tainted "$(kpx_cat "$kpx_proc/sys/kernel/tainted")"
+p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
 p baseline "$(sed -n 's/^tainted=//p' "$kpx_state/baseline" 2>/dev/null)"
 `
 

@@ -20,8 +20,10 @@ import (
 // simulated kernel models the kernel's reaction to the write).
 const kernelPrelude = `kpx_sys=/sys kpx_proc=/proc kpx_state=/var/lib/kpx kpx_etc=/etc kpx_sim=
 p() { printf '%s=%s\n' "$1" "$2"; }
-# kpx_cat FILE: the first line of FILE (a sysfs or procfs attribute), empty when it cannot
-# be read; the shell reads it itself, without starting a process on the host.
+# kpx_cat FILE: the first line of FILE (a sysfs attribute, a /proc/PID file, a state file),
+# empty when it cannot be read; the shell reads it itself, without starting a process on
+# the host. Not for /proc/sys: dash reads a byte at a time, and a sysctl file answers only
+# a read at offset 0 (tainted=45056 would read as "4").
 kpx_cat() { kpx_l=; { IFS= read -r kpx_l <"$1"; } 2>/dev/null; printf '%s' "$kpx_l"; }
 if [ -n "${KPX_SIMKERNEL:-}" ]; then
 	kpx_r=$KPX_SIMKERNEL
@@ -64,7 +66,7 @@ kpx_log_cursor() { dmesg 2>/dev/null | sed -n 's/^\[ *\([0-9][0-9.]*\)\].*/\1/p'
 # the kernel_log and taint checks that follow it.
 kpx_baseline() {
 	mkdir -p "$kpx_state" && chmod 700 "$kpx_state" &&
-	printf 'log_cursor=%s\ntainted=%s\n' "$(kpx_log_cursor)" "$(kpx_cat "$kpx_proc/sys/kernel/tainted")" >"$kpx_state/baseline.tmp" &&
+	printf 'log_cursor=%s\ntainted=%s\n' "$(kpx_log_cursor)" "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)" >"$kpx_state/baseline.tmp" &&
 	mv "$kpx_state/baseline.tmp" "$kpx_state/baseline"
 }
 `

@@ -14,7 +14,7 @@ p loaded "$([ -d "$kpx_sys/module/$name" ] && echo yes || echo no)"
 p sha256 "$(kpx_cat "$kpx_state/livepatch/$name.sha256")"
 p sig_enforce "$(kpx_cat "$kpx_sys/module/module/parameters/sig_enforce")"
 p lockdown "$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$kpx_sys/kernel/security/lockdown" 2>/dev/null)"
-p tainted "$(kpx_cat "$kpx_proc/sys/kernel/tainted")"
+p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
 `
 
 // livepatchUploadDir makes the private directory (0700, the login user's) the module is
