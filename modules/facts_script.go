@@ -44,6 +44,6 @@ command -v uptrack-uname >/dev/null 2>&1 && p effective_kernel "$(uptrack-uname 
 command -v kcarectl >/dev/null 2>&1 && p effective_kernel "$(kcarectl --uname 2>/dev/null)"
 for d in "$kpx_sys"/kernel/livepatch/*/; do
 	[ -d "$d" ] || continue
-	p livepatch "$(basename "$d") $(cat "$d/enabled" 2>/dev/null) $(cat "$d/transition" 2>/dev/null)"
+	p livepatch "$(basename "$d") $(kpx_cat "$d/enabled") $(kpx_cat "$d/transition")"
 done
 `

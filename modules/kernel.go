@@ -20,10 +20,15 @@ import (
 // simulated kernel models the kernel's reaction to the write).
 const kernelPrelude = `kpx_sys=/sys kpx_proc=/proc kpx_state=/var/lib/kpx kpx_etc=/etc kpx_sim=
 p() { printf '%s=%s\n' "$1" "$2"; }
+# kpx_cat FILE: the first line of FILE (a sysfs attribute, a /proc/PID file, a state file),
+# empty when it cannot be read; the shell reads it itself, without starting a process on
+# the host. Not for /proc/sys: dash reads a byte at a time, and a sysctl file answers only
+# a read at offset 0 (tainted=45056 would read as "4").
+kpx_cat() { kpx_l=; { IFS= read -r kpx_l <"$1"; } 2>/dev/null; printf '%s' "$kpx_l"; }
 if [ -n "${KPX_SIMKERNEL:-}" ]; then
 	kpx_r=$KPX_SIMKERNEL
 	case $kpx_r in /?*) ;; *) echo "kpx: KPX_SIMKERNEL=$kpx_r is not an absolute path; refusing it" >&2; exit 97 ;; esac
-	kpx_bad=$(find "$kpx_r" "$kpx_r/bin" "$kpx_r/lib" -maxdepth 1 \( ! -user "$(id -u)" -o -perm -020 -o -perm -002 \) -print 2>/dev/null | head -n 1)
+	kpx_bad=$(find "$kpx_r" "$kpx_r/bin" "$kpx_r/lib" -maxdepth 1 \( ! -user "$(id -u)" -o -perm -020 -o -perm -002 \) -print 2>/dev/null)
 	if [ ! -f "$kpx_r/.kpx-simkernel" ] || [ -n "$kpx_bad" ]; then
 		echo "kpx: KPX_SIMKERNEL=$kpx_r is not a simulated kernel owned by $(id -un) and writable only by it; refusing it" >&2
 		exit 97
@@ -38,7 +43,7 @@ kpx_write() {
 kpx_sleep() { sleep 0.2 2>/dev/null || sleep 1; }
 # kpx_wait_transition DIR DEADLINE: 0 once DIR's transition is 0 (or DIR is gone), 1 at DEADLINE.
 kpx_wait_transition() {
-	while [ -d "$1" ] && [ "$(cat "$1/transition" 2>/dev/null)" = 1 ]; do
+	while [ -d "$1" ] && [ "$(kpx_cat "$1/transition")" = 1 ]; do
 		[ "$(date +%s)" -ge "$2" ] && return 1
 		kpx_sleep
 	done
@@ -48,10 +53,10 @@ kpx_wait_transition() {
 kpx_blockers() {
 	for f in "$kpx_proc"/[0-9]*/task/[0-9]*/patch_state; do
 		[ -r "$f" ] || continue
-		s=$(cat "$f" 2>/dev/null)
+		s=$(kpx_cat "$f")
 		[ "$s" = -1 ] || [ "$s" = "$1" ] && continue
 		d=${f%/patch_state}; tid=${d##*/}; pd=${d%/task/*}; pid=${pd##*/}
-		p blocker "$pid $tid $(cat "$d/comm" 2>/dev/null)"
+		p blocker "$pid $tid $(kpx_cat "$d/comm")"
 		[ -r "$d/stack" ] && p stack "$tid $(head -n 4 "$d/stack" 2>/dev/null | tr '\n' ';')"
 	done
 }

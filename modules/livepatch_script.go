@@ -8,11 +8,11 @@ p sysfs "$([ -d "$kpx_sys/kernel/livepatch" ] && echo yes || echo no)"
 for d in "$kpx_sys"/kernel/livepatch/*/; do
 	[ -d "$d" ] || continue
 	n=${d%/}; n=${n##*/}
-	p patch "$n $(cat "$d/enabled" 2>/dev/null) $(cat "$d/transition" 2>/dev/null)"
+	p patch "$n $(kpx_cat "$d/enabled") $(kpx_cat "$d/transition")"
 done
 p loaded "$([ -d "$kpx_sys/module/$name" ] && echo yes || echo no)"
-p sha256 "$(cat "$kpx_state/livepatch/$name.sha256" 2>/dev/null)"
-p sig_enforce "$(cat "$kpx_sys/module/module/parameters/sig_enforce" 2>/dev/null)"
+p sha256 "$(kpx_cat "$kpx_state/livepatch/$name.sha256")"
+p sig_enforce "$(kpx_cat "$kpx_sys/module/module/parameters/sig_enforce")"
 p lockdown "$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$kpx_sys/kernel/security/lockdown" 2>/dev/null)"
 p tainted "$(cat "$kpx_proc/sys/kernel/tainted" 2>/dev/null)"
 `
@@ -53,7 +53,7 @@ echo "$sha256" >"$kpx_state/livepatch/$name.sha256"
 p inserted yes
 if ! kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
 	p stalled yes
-	kpx_blockers "$(cat "$lp/enabled")"
+	kpx_blockers "$(kpx_cat "$lp/enabled")"
 	if [ "$force" = 1 ]; then
 		kpx_write "$lp/force" 1 || fail "writing 1 to $lp/force failed"
 		p forced yes
@@ -64,7 +64,7 @@ if ! kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
 		# The reversal is the safe way out: it gets at least 30s whatever the timeout.
 		rtimeout=$timeout; [ "$rtimeout" -ge 30 ] || rtimeout=30
 		if kpx_wait_transition "$lp" $(($(date +%s) + rtimeout)); then
-			[ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ] && fail "the reversed patch is still enabled"
+			[ -d "$lp" ] && [ "$(kpx_cat "$lp/enabled")" = 1 ] && fail "the reversed patch is still enabled"
 			out=$(rmmod "$name" 2>&1) && p unloaded yes || p rmmod_error "$out"
 			rm -f "$kpx_state/livepatch/$name.sha256"
 		else
@@ -73,7 +73,7 @@ if ! kpx_wait_transition "$lp" $(($(date +%s) + timeout)); then
 	fi
 	[ "$force" = 1 ] || { rm -rf "$stage"; exit 1; }
 fi
-[ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ] || fail "$lp is not enabled after loading"
+[ -d "$lp" ] && [ "$(kpx_cat "$lp/enabled")" = 1 ] || fail "$lp is not enabled after loading"
 if [ "$install" = 1 ]; then
 	rel=$(uname -r)
 	mkdir -p "$kpx_state/livepatch/$rel" && cp "$stage/$name.ko" "$kpx_state/livepatch/$rel/$name.ko" || fail "install: cannot copy the module"
@@ -92,7 +92,7 @@ if [ "$install" = 1 ]; then
 fi
 rm -rf "$stage"
 p enabled yes
-p transition "$(cat "$lp/transition")"
+p transition "$(kpx_cat "$lp/transition")"
 `
 
 // livepatchRemove disables the patch (writing 0 to enabled and waiting for the
@@ -101,7 +101,7 @@ p transition "$(cat "$lp/transition")"
 const livepatchRemove = `
 lp=$kpx_sys/kernel/livepatch/$name
 fail() { p error "$1"; exit 1; }
-if [ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ]; then
+if [ -d "$lp" ] && [ "$(kpx_cat "$lp/enabled")" = 1 ]; then
 	kpx_baseline
 	kpx_write "$lp/enabled" 0 || fail "writing 0 to $lp/enabled failed"
 	p disabled yes
@@ -111,7 +111,7 @@ if [ -d "$lp" ] && [ "$(cat "$lp/enabled")" = 1 ]; then
 		kpx_write "$lp/enabled" 1 && p reversed yes
 		fail "disabling $name stalled; the transition was reversed and the patch stays enabled"
 	fi
-elif [ -d "$lp" ] && [ "$(cat "$lp/transition")" = 1 ]; then
+elif [ -d "$lp" ] && [ "$(kpx_cat "$lp/transition")" = 1 ]; then
 	kpx_wait_transition "$lp" $(($(date +%s) + timeout)) || fail "$name is still in transition after ${timeout}s"
 fi
 rel=$(uname -r)

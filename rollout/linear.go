@@ -293,6 +293,10 @@ func (b *batchRun) executeOne(ctx context.Context, h string, t *playbooks.Task, 
 		b.mu.Unlock()
 	}
 	b.r.emit(rec)
+	if err := b.r.journalError(); err != nil {
+		// The journal could not record that the host is about to change: leave it alone.
+		return Outcome{Status: StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "the run is stopping: " + err.Error()}}
+	}
 	o := b.r.exec.Execute(ctx, h, t, emit)
 	rec.State = string(o.Status)
 	b.r.emit(rec)

@@ -13,6 +13,7 @@ import (
 // tasks run on every host the run started and did not roll back already, newest wave
 // first, the last play first. The events go to the same journal.
 func (r *Runner) RollbackRun(ctx context.Context, pb *playbooks.Playbook) (RunFinished, error) {
+	defer r.flushPresenter()
 	state := r.opts.Resume
 	if state == nil {
 		return RunFinished{}, errors.New("rollback: no journaled run given")

@@ -15,7 +15,10 @@ import (
 type Options struct {
 	// Forks bounds how many hosts run a task at once; 0 means 5, Ansible's default.
 	Forks int
-	// Emit receives every event, one at a time; nil discards them.
+	// Emit receives every event, one at a time and in order, on a goroutine of its own:
+	// a slow Emit delays what it shows, never the run (the journal, by contrast, is
+	// written before the engine goes on). Run and RollbackRun return only after Emit
+	// has seen every event of the run. nil discards them.
 	Emit func(Event)
 	// Tags and SkipTags select tasks as --tags and --skip-tags do.
 	Tags, SkipTags []string
@@ -61,7 +64,12 @@ type Runner struct {
 	out   *outcomes
 
 	emitMu     sync.Mutex
+	present    *presenterQueue // nil without Options.Emit
 	journalErr error
+	appended   uint64 // events appended to the journal (emitMu)
+
+	syncMu sync.Mutex
+	synced uint64 // events the journal has made durable (syncMu)
 }
 
 // NewRunner returns a Runner that carries out tasks with exec on the hosts resolve gives.
@@ -72,33 +80,93 @@ func NewRunner(exec Executor, resolve HostResolver, opts Options) *Runner {
 	if opts.OnInterrupt == "" {
 		opts.OnInterrupt = OnInterruptRollback
 	}
-	return &Runner{exec: exec, hosts: resolve, opts: opts, ctl: newControls(), out: newOutcomes()}
+	r := &Runner{exec: exec, hosts: resolve, opts: opts, ctl: newControls(), out: newOutcomes()}
+	if opts.Emit != nil {
+		r.present = newPresenterQueue(opts.Emit)
+	}
+	return r
 }
 
-// emit journals ev (fsyncing it when it is a state change) and hands it to the presenter.
-func (r *Runner) emit(ev Event) {
+// flushPresenter waits until the presenter has seen every event emitted so far.
+func (r *Runner) flushPresenter() {
+	if r.present != nil {
+		r.present.flush()
+	}
+}
+
+// emit journals ev and queues it for the presenter. When ev is a state change, emit
+// returns only once it is durable (see emitAll).
+func (r *Runner) emit(ev Event) { r.emitAll(ev) }
+
+// emitAll journals evs in order, queues them for the presenter and, when any is a state
+// change, returns only once the journal has made them durable. Concurrent callers share
+// fsyncs (group commit): hosts of a wide batch change state at the same moment, and one
+// fsync of the journal covers every line appended before it, so a host waits for at most
+// two fsyncs, not for every other host's.
+func (r *Runner) emitAll(evs ...Event) {
+	mustSync := false
 	if r.opts.Mask != nil {
-		ev = maskEvent(ev, r.opts.Mask)
+		for i, ev := range evs {
+			evs[i] = maskEvent(ev, r.opts.Mask)
+		}
 	}
 	r.emitMu.Lock()
-	defer r.emitMu.Unlock()
-	if j := r.opts.Journal; j != nil && r.journalErr == nil {
-		err := j.Append(ev)
-		if err == nil && syncs(ev) {
-			err = j.Sync()
+	j := r.opts.Journal
+	for _, ev := range evs {
+		if j != nil && r.journalErr == nil {
+			if err := j.Append(ev); err != nil {
+				r.failJournal(err)
+			} else {
+				r.appended++
+			}
 		}
-		if err != nil {
-			r.journalErr = err
-			r.ctl.set(func() {
-				if r.ctl.halt == "" {
-					r.ctl.halt, r.ctl.reason = OnInterruptStop, "the journal cannot be written"
-				}
-			})
+		mustSync = mustSync || syncs(ev)
+		if r.present != nil {
+			r.present.push(ev)
 		}
 	}
-	if r.opts.Emit != nil {
-		r.opts.Emit(ev)
+	upTo := r.appended
+	r.emitMu.Unlock()
+	if mustSync && j != nil {
+		r.syncJournal(j, upTo)
 	}
+}
+
+// syncJournal returns once the first upTo appended events are durable, fsyncing the
+// journal unless a sync that began after they were appended already did.
+func (r *Runner) syncJournal(j Journal, upTo uint64) {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+	if r.synced >= upTo {
+		return
+	}
+	r.emitMu.Lock()
+	target, broken := r.appended, r.journalErr != nil
+	r.emitMu.Unlock()
+	if broken {
+		return
+	}
+	if err := j.Sync(); err != nil {
+		r.emitMu.Lock()
+		r.failJournal(err)
+		r.emitMu.Unlock()
+		return
+	}
+	r.synced = target
+}
+
+// failJournal records that the journal cannot be written and halts the run: nothing
+// more may happen that the journal would not know. Called with emitMu held.
+func (r *Runner) failJournal(err error) {
+	if r.journalErr != nil {
+		return
+	}
+	r.journalErr = err
+	r.ctl.set(func() {
+		if r.ctl.halt == "" {
+			r.ctl.halt, r.ctl.reason = OnInterruptStop, "the journal cannot be written"
+		}
+	})
 }
 
 // syncs says which events are state changes the journal must make durable at once.
@@ -127,6 +195,7 @@ type runCtx struct {
 // any_errors_fatal or max_fail_percentage, ends the run, as in ansible-playbook. A rollout
 // play whose wave fails is rolled back and ends the run.
 func (r *Runner) Run(ctx context.Context, pb *playbooks.Playbook) (RunFinished, error) {
+	defer r.flushPresenter()
 	rc := &runCtx{st: newStats(), out: map[string]bool{}}
 	if err := r.start(pb, rc); err != nil {
 		return RunFinished{}, err
@@ -288,12 +357,16 @@ func (b *batchRun) recordApplied() {
 	if mode, _ := b.r.ctl.halting(); mode != "" {
 		return // the batch did not run to its end
 	}
+	var applied []Event
 	for _, h := range b.live() {
 		if b.skip[h] {
 			continue
 		}
-		b.r.emit(HostTaskState{Host: h, PlayIndex: b.pi, Wave: b.wave, Phase: PhaseTasks, State: HostApplied})
-		b.r.out.update(h, func(ho *HostOutcome) { ho.Applied = true })
+		applied = append(applied, HostTaskState{Host: h, PlayIndex: b.pi, Wave: b.wave, Phase: PhaseTasks, State: HostApplied})
+	}
+	b.r.emitAll(applied...) // one fsync for the whole batch
+	for _, ev := range applied {
+		b.r.out.update(ev.(HostTaskState).Host, func(ho *HostOutcome) { ho.Applied = true })
 	}
 }
 

@@ -6,6 +6,11 @@
 // kpx in its own, so the RSS measured is the controller's alone.
 //
 //	go run ./bench/fleetbench -kpx bin/kpx -hosts 1000 -forks 200
+//
+// A fleet larger than -shard hosts is split over child processes (this program started
+// again with -serve-shard), each serving its part of the fleet with a shared client key:
+// one process holds a listener and a connection per host, and a machine's limit on open
+// files caps how many hosts one process can serve.
 package main
 
 import (
@@ -43,14 +48,26 @@ func main() {
 	kpx := flag.String("kpx", "bin/kpx", "kpx binary")
 	sshArgs := flag.String("ssh-args", "", "more ansible_ssh_common_args for the fleet's inventory")
 	profile := flag.String("fleet-cpuprofile", "", "write the fleet's CPU profile here")
+	kpxProfile := flag.String("kpx-cpuprofile", "", "write kpx's CPU profile here (kpx --cpuprofile)")
+	shard := flag.Int("shard", 4000, "most hosts one fleet process serves")
+	serve := flag.String("serve-shard", "", "internal: serve hosts FIRST:COUNT of -hosts with -client-key in -dir")
+	clientKey := flag.String("client-key", "", "internal: the shared client key")
+	dir := flag.String("dir", "", "internal: the shard's directory")
 	flag.Parse()
-	if err := run(*kpx, *hosts, *forks, *sshArgs, *profile); err != nil {
+	if *serve != "" {
+		if err := serveShard(*serve, *hosts, *clientKey, *dir); err != nil {
+			fmt.Fprintln(os.Stderr, "fleetbench shard:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*kpx, *hosts, *forks, *shard, *sshArgs, *profile, *kpxProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kpx string, hosts, forks int, sshArgs, profile string) error {
+func run(kpx string, hosts, forks, shard int, sshArgs, profile, kpxProfile string) error {
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
@@ -61,11 +78,22 @@ func run(kpx string, hosts, forks int, sshArgs, profile string) error {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	t0 := time.Now()
-	f, err := simfleet.Start(ctx, simfleet.Options{Hosts: hosts, Dir: filepath.Join(dir, "fleet"), SSHArgs: sshArgs})
-	if err != nil {
-		return err
+	var inventory string
+	if hosts <= shard {
+		f, err := simfleet.Start(ctx, simfleet.Options{Hosts: hosts, Dir: filepath.Join(dir, "fleet"), SSHArgs: sshArgs})
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		inventory = f.Inventory
+	} else {
+		sf, err := startShards(dir, hosts, shard, sshArgs)
+		if err != nil {
+			return err
+		}
+		defer sf.close()
+		inventory = sf.inventory
 	}
-	defer f.Close()
 	fmt.Printf("fleet of %d hosts started in %s\n", hosts, time.Since(t0).Round(time.Millisecond))
 	play := filepath.Join(dir, "bench.yml")
 	if err := os.WriteFile(play, []byte(playbook), 0o644); err != nil {
@@ -82,7 +110,11 @@ func run(kpx string, hosts, forks int, sshArgs, profile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cmd := exec.Command(kpx, "run", play, "-i", f.Inventory, "-f", fmt.Sprint(forks))
+	args := []string{"run", play, "-i", inventory, "-f", fmt.Sprint(forks)}
+	if kpxProfile != "" {
+		args = append(args, "--cpuprofile", kpxProfile)
+	}
+	cmd := exec.Command(kpx, args...)
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if o.hosts < 1 {
 		return fmt.Errorf("--hosts %d: give at least one host", o.hosts)
 	}
-	dir, err := os.MkdirTemp("", "kpx-demo-")
+	dir, err := demo.WorkDir("")
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,11 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if err := simfleet.RaiseOpenFiles(uint64(4*o.hosts + 1024)); err != nil {
 		return fmt.Errorf("--hosts %d: %w", o.hosts, err)
 	}
-	fleet, err := simfleet.Start(ctx, simfleet.Options{Groups: groups, Dir: filepath.Join(dir, "fleet"), Prepare: demo.Prepare})
+	// The fleet's SSH servers share this process and the machine's cores with kpx and with
+	// every host's shells: on a large demo fleet a handshake can wait its turn for longer
+	// than the 10s a real network is given.
+	fleet, err := simfleet.Start(ctx, simfleet.Options{Groups: groups, Dir: filepath.Join(dir, "fleet"), Prepare: demo.Prepare,
+		SSHArgs: "-o ConnectTimeout=60"})
 	if err != nil {
 		return err
 	}

@@ -13,28 +13,50 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// writeClientKey writes the client's ed25519 key pair (id_ed25519, id_ed25519.pub).
-func (f *Fleet) writeClientKey() (ssh.Signer, error) {
+// clientSigner loads the client key at path, or generates one in the fleet's directory
+// when path is empty.
+func (f *Fleet) clientSigner(path string) (ssh.Signer, error) {
+	if path == "" {
+		var err error
+		if path, err = GenerateClientKey(f.Dir); err != nil {
+			return nil, err
+		}
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("simfleet: client key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("simfleet: client key %s: %w", path, err)
+	}
+	f.ClientKey = path
+	return signer, nil
+}
+
+// GenerateClientKey writes a new ed25519 client key pair, dir/id_ed25519 and
+// dir/id_ed25519.pub, and returns the private key's path.
+func GenerateClientKey(dir string) (string, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	block, err := ssh.MarshalPrivateKey(priv, "kpx simulated fleet client")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	f.ClientKey = filepath.Join(f.Dir, "id_ed25519")
-	if err := os.WriteFile(f.ClientKey, pem.EncodeToMemory(block), 0o600); err != nil {
-		return nil, err
+	path := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return "", err
 	}
 	sshPub, err := ssh.NewPublicKey(pub)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := os.WriteFile(f.ClientKey+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
-		return nil, err
+	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
+		return "", err
 	}
-	return ssh.NewSignerFromKey(priv)
+	return path, nil
 }
 
 // writeKnownHosts writes one "[127.0.0.1]:port ssh-ed25519 ..." line per host.

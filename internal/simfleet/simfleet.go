@@ -62,6 +62,10 @@ type Options struct {
 	SSHArgs string
 	// Concurrency bounds how many hosts are prepared and started at once; 0 means 64.
 	Concurrency int
+	// ClientKey is the path of the client's private key the hosts accept (an unencrypted
+	// ed25519 key, as GenerateClientKey writes), so that fleets in several processes can
+	// share one inventory; a new key is generated in Dir when empty.
+	ClientKey string
 }
 
 // Fleet is a running simulated fleet. Close stops it.
@@ -108,7 +112,7 @@ func newFleet(opts Options) (*Fleet, error) {
 		if opts.Hosts < 1 {
 			return nil, errors.New("simfleet: no hosts: set Options.Groups or Options.Hosts")
 		}
-		groups = []Group{{Name: "fleet", Hosts: hostNames("host", opts.Hosts)}}
+		groups = []Group{{Name: "fleet", Hosts: HostNames("host", opts.Hosts)}}
 	}
 	if err := validateGroups(groups); err != nil {
 		return nil, err
@@ -146,8 +150,9 @@ func newFleet(opts Options) (*Fleet, error) {
 	return f, nil
 }
 
-// hostNames returns n names prefix0001, prefix0002, ... (at least four digits).
-func hostNames(prefix string, n int) []string {
+// HostNames returns n names prefix0001, prefix0002, ... (at least four digits): the names
+// a fleet of n hosts without Groups has.
+func HostNames(prefix string, n int) []string {
 	width := len(fmt.Sprint(n))
 	if width < 4 {
 		width = 4
@@ -160,7 +165,7 @@ func hostNames(prefix string, n int) []string {
 }
 
 func (f *Fleet) start(ctx context.Context, opts Options) error {
-	signer, err := f.writeClientKey()
+	signer, err := f.clientSigner(opts.ClientKey)
 	if err != nil {
 		return err
 	}

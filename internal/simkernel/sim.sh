@@ -7,9 +7,12 @@ LP=$R/sys/kernel/livepatch
 
 sim_now() { date +%s; }
 
+# sim_read VAR FILE: VAR is FILE's first line, empty when it cannot be read (no process).
+sim_read() { eval "$1="; { IFS= read -r "$1" <"$2"; } 2>/dev/null; return 0; }
+
 # sim_log MSG: one kernel log line, "[seconds.micro] MSG", monotonic.
 sim_log() {
-	n=$(($(cat "$R/run/logseq" 2>/dev/null || echo 0) + 1))
+	sim_read n "$R/run/logseq"; n=$((${n:-0} + 1))
 	echo "$n" >"$R/run/logseq"
 	printf '[%d.%06d] %s\n' "$(($(sim_now) - boot_time))" "$((n % 1000000))" "$1" >>"$R/var/log/kmsg"
 }
@@ -26,7 +29,7 @@ sim_unlock() { rmdir "$R/run/lock.d" 2>/dev/null; }
 
 # taint BIT LETTER: set a taint bit in /proc/sys/kernel/tainted.
 sim_taint() {
-	t=$(cat "$R/proc/sys/kernel/tainted")
+	sim_read t "$R/proc/sys/kernel/tainted"
 	echo $((t | (1 << $1))) >"$R/proc/sys/kernel/tainted"
 }
 
@@ -38,7 +41,7 @@ sim_set_states() { for t in $(sim_tasks); do echo "$1" >"$t/patch_state"; done; 
 # modinfo FILE KEY: the first KEY= value of the module's .modinfo.
 sim_modinfo() { tr '\000' '\n' <"$1" | sed -n "s/^$2=//p" | head -n1; }
 
-sim_transition_patch() { cat "$R/run/transition" 2>/dev/null; }
+sim_transition_patch() { sim_read sim_tp "$R/run/transition"; printf %s "$sim_tp"; }
 
 # start_transition NAME TARGET: begin patching (1) or unpatching (0) and let it settle.
 sim_start_transition() {
@@ -58,7 +61,7 @@ sim_settle() {
 	sim_lock
 	name=$1
 	if [ "$(sim_transition_patch)" != "$name" ]; then sim_unlock; return 0; fi
-	target=$(cat "$R/run/target")
+	sim_read target "$R/run/target"
 	blocked=
 	for t in $(sim_tasks); do
 		if [ "$target" = 1 ] && [ "$stall" = 1 ] && [ "${t##*/}" = "$stall_tid" ]; then
@@ -166,7 +169,7 @@ sim_sysfs_write() {
 	sim_lock
 	if [ ! -d "$dir" ]; then sim_unlock; echo "kpx-sysfs-write: $file: No such file or directory" >&2; return 1; fi
 	inval() { sim_unlock; echo "kpx-sysfs-write: $file: write error: Invalid argument" >&2; return 1; }
-	current=$(cat "$dir/enabled")
+	sim_read current "$dir/enabled"
 	case $attr in
 	enabled)
 		[ "$value" = "$current" ] && { inval; return 1; }
