@@ -73,7 +73,7 @@ func runCopy(ctx context.Context, h Host, c Call) (Result, error) {
 	if fi.IsDir() {
 		return copyDir(ctx, h, c, local, strings.HasSuffix(src, "/"))
 	}
-	job, err := fileJob(local)
+	job, err := fileJob(c, local)
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -100,40 +100,37 @@ func jobOf(p payload, data []byte, name string) copyJob {
 	return copyJob{content: p, sum: hex.EncodeToString(s1[:]), md5: hex.EncodeToString(m5[:]), size: int64(len(data)), srcName: name}
 }
 
-func fileJob(local string) (copyJob, error) {
-	data, err := os.ReadFile(local)
+// fileJob is copy's job for a controller file, hashed once per run (c.Digests).
+func fileJob(c Call, local string) (copyJob, error) {
+	d, err := c.Digests.of(local)
 	if err != nil {
 		return copyJob{}, err
 	}
-	fi, err := os.Stat(local)
-	if err != nil {
-		return copyJob{}, err
-	}
-	j := jobOf(payload{local: local}, data, local)
-	j.srcMode = uint32(fi.Mode().Perm())
-	return j, nil
+	return copyJob{content: payload{local: local, sha256: d.sha256}, sum: d.sha1, md5: d.md5, size: d.size, srcMode: d.mode, srcName: local}, nil
 }
 
 // destState is what copy learns of the host in one round trip before changing anything.
 type destState struct {
-	dest, inDir, parent fileInfo
-	euid                int
-	umask               uint32
+	dest, inDir  fileInfo
+	parentExists bool // dest's directory exists
+	euid         int
+	umask        uint32
 }
 
 func probeDest(ctx context.Context, h Host, c Call, dest, base string) (destState, error) {
+	parent := transport.Quote(path.Dir(strings.TrimSuffix(dest, "/")))
 	script := probeCmd(dest, true, true) + "\n" + probeCmd(path.Join(dest, base), true, true) + "\n" +
-		probeCmd(path.Dir(strings.TrimSuffix(dest, "/")), false, true) + "\n" +
-		`echo "euid=$(id -u)"; echo "umask=$(umask)"` + "\n"
+		"if [ -e " + parent + " ]; then echo parent=1; fi\n" + idUmaskCmd + "\n"
 	res, err := mustRun(ctx, h, c, "inspect "+dest, script)
 	if err != nil {
 		return destState{}, err
 	}
 	infos, err := parseProbes(string(res.Stdout))
-	if err != nil || len(infos) < 3 {
+	if err != nil || len(infos) < 2 {
 		return destState{}, fmt.Errorf("inspect %s: unexpected output %q", dest, res.Stdout)
 	}
-	st := destState{dest: infos[0], inDir: infos[1], parent: infos[2]}
+	st := destState{dest: infos[0], inDir: infos[1]}
+	st.parentExists = strings.Contains(string(res.Stdout), "\nparent=1\n")
 	st.euid, st.umask = idAndUmask(string(res.Stdout))
 	return st, nil
 }
@@ -159,7 +156,7 @@ func copyOne(ctx context.Context, h Host, c Call, job copyJob, dest string, from
 		return bad("can not use content with a dir as dest")
 	case strings.HasSuffix(dest, "/") && fromFile:
 		final, cur = path.Join(dest, base), fileInfo{}
-	case !st.parent.Exists:
+	case !st.parentExists:
 		return bad("Destination directory %s does not exist", path.Dir(dest))
 	}
 	r := Result{"changed": false, "dest": final, "checksum": job.sum, "size": job.size}
@@ -198,7 +195,7 @@ func copyOne(ctx context.Context, h Host, c Call, job copyJob, dest string, from
 		}
 	}
 	pl := placement{dest: final, mode: mode, owner: owner, group: group, backup: cur.Exists && boolArg(a, "backup", false)}
-	backup, err := put(ctx, h, c, job.content, pl, st.euid)
+	backup, placed, err := put(ctx, h, c, job.content, pl, st.euid)
 	if err != nil {
 		return failure(r, err)
 	}
@@ -207,6 +204,10 @@ func copyOne(ctx context.Context, h Host, c Call, job copyJob, dest string, from
 	}
 	if job.srcName != "" {
 		r["src"] = job.srcName
+	}
+	if placed != nil {
+		fileResult(r, *placed)
+		return r, nil
 	}
 	return finalState(ctx, h, c, r, final)
 }

@@ -56,7 +56,7 @@ func copyDir(ctx context.Context, h Host, c Call, local string, contents bool) (
 	for _, f := range files {
 		script.WriteString(probeCmd(path.Join(root, f), true, true) + "\n")
 	}
-	script.WriteString(`echo "euid=$(id -u)"; echo "umask=$(umask)"` + "\n")
+	script.WriteString(idUmaskCmd + "\n")
 	res, err := mustRun(ctx, h, c, "inspect "+root, script.String())
 	if err != nil {
 		return failure(r, err)
@@ -80,7 +80,7 @@ func copyDir(ctx context.Context, h Host, c Call, local string, contents bool) (
 	var sends []todo
 	var settle []todo
 	for i, f := range files {
-		job, err := fileJob(filepath.Join(local, filepath.FromSlash(f)))
+		job, err := fileJob(c, filepath.Join(local, filepath.FromSlash(f)))
 		if err != nil {
 			return bad("%v", err)
 		}
@@ -120,7 +120,7 @@ func copyDir(ctx context.Context, h Host, c Call, local string, contents bool) (
 		if pl.owner == "" && pl.group == "" && t.cur.Exists && euid == 0 {
 			pl.owner, pl.group = strconv.Itoa(t.cur.UID), strconv.Itoa(t.cur.GID)
 		}
-		if _, err := put(ctx, h, c, t.job.content, pl, euid); err != nil {
+		if _, _, err := put(ctx, h, c, t.job.content, pl, euid); err != nil {
 			return failure(r, err)
 		}
 	}

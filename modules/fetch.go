@@ -100,7 +100,7 @@ func fetchDest(c Call, src string) string {
 // task escalates, through cat run as the escalated user.
 func download(ctx context.Context, h Host, c Call, remote, local string) error {
 	err := h.Download(ctx, remote, local)
-	if err == nil || !escalated(c) || isHostError(err) {
+	if err == nil || !escalated(h, c) || isHostError(err) {
 		return err
 	}
 	res, rerr := run(ctx, h, c, transport.Cmd{Argv: []string{"cat", "--", remote}})

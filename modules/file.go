@@ -60,7 +60,7 @@ func runFile(ctx context.Context, h Host, c Call) (Result, error) {
 	if ft.state == "link" && !path.IsAbs(srcPath) {
 		srcPath = path.Join(path.Dir(ft.path), srcPath)
 	}
-	script := probeCmd(ft.path, false, false) + "\n" + probeCmd(srcPath, false, true) + "\n" + `echo "umask=$(umask)"` + "\n"
+	script := probeCmd(ft.path, false, false) + "\n" + probeCmd(srcPath, false, true) + "\n" + "printf 'umask='; umask\n"
 	res, err := mustRun(ctx, h, c, "inspect "+ft.path, script)
 	if err != nil {
 		return failure(nil, err)

@@ -71,7 +71,7 @@ func runLineinfile(ctx context.Context, h Host, c Call) (Result, error) {
 	if err != nil {
 		return bad("%v", err)
 	}
-	script := probeCmd(p, false, true) + "\n" + `echo "euid=$(id -u)"; echo "umask=$(umask)"` + "\n" +
+	script := probeCmd(p, false, true) + "\n" + idUmaskCmd + "\n" +
 		"if [ -f " + transport.Quote(p) + " ]; then cat -- " + transport.Quote(p) + "; fi\n"
 	res, err := mustRun(ctx, h, c, "read "+p, script)
 	if err != nil {
@@ -139,7 +139,7 @@ func runLineinfile(ctx context.Context, h Host, c Call) (Result, error) {
 				mode, _ = at.mode.apply(mode, false)
 			}
 			pl := placement{dest: p, mode: mode, owner: at.owner, group: at.group, backup: cur.Exists && boolArg(a, "backup", false)}
-			backup, err := put(ctx, h, c, payload{data: []byte(after)}, pl, euid)
+			backup, _, err := put(ctx, h, c, payload{data: []byte(after)}, pl, euid)
 			if err != nil {
 				return failure(r, err)
 			}

@@ -37,6 +37,9 @@ type Call struct {
 	Render func(src string) (string, error)
 	// Inventory is the inventory name of the host the task is for (fetch's dest layout).
 	Inventory string
+	// Digests hashes controller files once for the whole run (copy's sources); nil
+	// hashes them for every call.
+	Digests *Digests
 }
 
 // LocalPath resolves a controller-side file through c.Find, or returns name as it is.

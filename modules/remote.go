@@ -10,15 +10,19 @@ import (
 )
 
 // shellFuncs are POSIX shell helpers the file modules' scripts share. They use only tools
-// busybox has: stat -c, sha1sum (or openssl), readlink.
+// busybox has: stat -c, sha1sum (or openssl), readlink. They print each value straight
+// from the tool rather than through $(...): on a host every subshell is a fork, and
+// forks and execs are most of what a task costs the host.
 const shellFuncs = `LC_ALL=C; export LC_ALL
-kpx_sum() { if command -v sha1sum >/dev/null 2>&1; then sha1sum < "$1" | { read -r s _; echo "$s"; }; else openssl dgst -sha1 -r < "$1" | { read -r s _; echo "$s"; }; fi; }
 kpx_probe() {
 	if [ -L "$1" ] || [ -e "$1" ]; then
-		if [ "$3" = 1 ]; then st=$(stat -L -c '%f %u %g %s %Y %X %Z %i %d %h %U %G' -- "$1"); else st=$(stat -c '%f %u %g %s %Y %X %Z %i %d %h %U %G' -- "$1"); fi
-		echo "stat=$st"
-		[ -L "$1" ] && echo "link=$(readlink -- "$1")"
-		if [ "$2" = 1 ] && [ -f "$1" ] && [ -r "$1" ]; then echo "sum=$(kpx_sum "$1")"; fi
+		printf 'stat='
+		if [ "$3" = 1 ]; then stat -L -c '%f %u %g %s %Y %X %Z %i %d %h %U %G' -- "$1" || echo; else stat -c '%f %u %g %s %Y %X %Z %i %d %h %U %G' -- "$1" || echo; fi
+		if [ -L "$1" ]; then printf 'link='; readlink -- "$1" || echo; fi
+		if [ "$2" = 1 ] && [ -f "$1" ] && [ -r "$1" ]; then
+			printf 'sum='
+			if command -v sha1sum >/dev/null 2>&1; then sha1sum < "$1" || echo; else openssl dgst -sha1 -r < "$1" || echo; fi
+		fi
 		[ -r "$1" ] && echo readable=1
 		[ -w "$1" ] && echo writeable=1
 		[ -x "$1" ] && echo executable=1
@@ -26,6 +30,10 @@ kpx_probe() {
 	echo end
 }
 `
+
+// idUmaskCmd prints the effective uid and the umask of the commands (euid= and umask=
+// lines, read by idAndUmask), without a process of its own where the shell is bash.
+const idUmaskCmd = `if [ -n "$BASH_VERSION" ]; then echo "euid=$EUID"; else echo "euid=$(id -u)"; fi; printf 'umask='; umask`
 
 // fileInfo is what kpx_probe reports of a path on a host.
 type fileInfo struct {
@@ -76,8 +84,10 @@ func parseProbes(out string) ([]fileInfo, error) {
 			}
 		case "link":
 			cur.LinkTarget = val
-		case "sum":
-			cur.Checksum = val
+		case "sum": // "<sha1>  -" (sha1sum) or "<sha1> *stdin" (openssl)
+			if f := strings.Fields(val); len(f) > 0 {
+				cur.Checksum = f[0]
+			}
 		case "readable":
 			cur.Readable = true
 		case "writeable":

@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -14,12 +15,13 @@ import (
 
 // payload is a file's content on the controller: a local file or bytes.
 type payload struct {
-	local string // path of a controller file, or
-	data  []byte // the content itself when local is ""
+	local  string // path of a controller file, or
+	data   []byte // the content itself when local is ""
+	sha256 string // the content's sha256, when known already
 }
 
 func (p payload) spec(remote string, mode uint32) transport.UploadSpec {
-	s := transport.UploadSpec{Local: p.local, Remote: remote, Mode: os.FileMode(mode)}
+	s := transport.UploadSpec{Local: p.local, Remote: remote, Mode: os.FileMode(mode), SHA256: p.sha256}
 	if p.local == "" {
 		s.Reader, s.Size = strings.NewReader(string(p.data)), int64(len(p.data))
 	}
@@ -43,20 +45,31 @@ func asLogin(c Call) Call {
 }
 
 // escalated reports whether c's commands may run as another user than the login user:
-// then SFTP (always the login user) cannot write into place directly.
-func escalated(c Call) bool { return c.Become == nil || c.Become.Method != "" }
+// then SFTP (always the login user) cannot write into place directly. A call without
+// become of its own uses the connection's default, when the connection says what it is.
+func escalated(h Host, c Call) bool {
+	if c.Become != nil {
+		return c.Become.Method != ""
+	}
+	if conn, ok := h.(interface{ Config() *transport.Config }); ok {
+		return conn.Config().Become.Method != ""
+	}
+	return true
+}
 
 // put places content at pl.dest atomically. When commands run as the login user the
 // upload goes straight into place (transport's temporary name, sha256 check, rename);
 // with privilege escalation it is uploaded to a private temporary directory (0700) and
 // moved into place by the escalated user. euid is the effective uid of c's commands.
-// It returns the backup file's name, if one was made.
-func put(ctx context.Context, h Host, c Call, p payload, pl placement, euid int) (string, error) {
+// It returns the backup file's name, if one was made, and the attributes of the file in
+// place when the upload learnt them in the round trip that verified it (nil otherwise:
+// callers that need them probe the file).
+func put(ctx context.Context, h Host, c Call, p payload, pl placement, euid int) (string, *fileInfo, error) {
 	stage := ""
-	if escalated(c) {
+	if escalated(h, c) {
 		dir, err := stagingDir(ctx, h, c, euid)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		stage = dir
 	}
@@ -67,22 +80,31 @@ func put(ctx context.Context, h Host, c Call, p payload, pl placement, euid int)
 	if stage == "" {
 		if backup != "" {
 			if _, err := mustRun(ctx, h, c, "backup "+pl.dest, backupCmd(pl.dest, backup)); err != nil {
-				return "", err
+				return "", nil, err
 			}
 		}
-		if err := h.Upload(ctx, p.spec(pl.dest, pl.mode)); err != nil {
-			return "", err
+		spec := p.spec(pl.dest, pl.mode)
+		cmds := chownCmds(pl)
+		var inspected bytes.Buffer
+		if cmds == "" {
+			spec.Inspect, spec.InspectOutput = shellFuncs+`kpx_probe "$1" 0 1`, &inspected
 		}
-		if cmds := chownCmds(pl); cmds != "" {
+		if err := h.Upload(ctx, spec); err != nil {
+			return "", nil, err
+		}
+		if cmds != "" {
 			_, err := mustRun(ctx, h, c, "set owner of "+pl.dest, cmds)
-			return backup, err
+			return backup, nil, err
 		}
-		return backup, nil
+		if infos, err := parseProbes(inspected.String()); err == nil && len(infos) == 1 && infos[0].Exists {
+			return backup, &infos[0], nil
+		}
+		return backup, nil, nil
 	}
 	staged := path.Join(stage, "source")
 	if err := h.Upload(ctx, p.spec(staged, 0o600)); err != nil {
 		removeStaging(h, c, stage)
-		return "", err
+		return "", nil, err
 	}
 	var b strings.Builder
 	if backup != "" {
@@ -97,7 +119,7 @@ func put(ctx context.Context, h Host, c Call, p payload, pl placement, euid int)
 	fmt.Fprintf(&b, "mv -f -- %s %s || { rm -f -- %s; exit 1; }\n", qt, transport.Quote(pl.dest), qt)
 	_, err := mustRun(ctx, h, c, "put "+pl.dest+" in place", b.String())
 	removeStaging(h, c, stage)
-	return backup, err
+	return backup, nil, err
 }
 
 // stagingDir makes a private temporary directory as the login user, unless the login

@@ -63,7 +63,7 @@ func (e *TaskExecutor) action(ctx context.Context, host, delegate string, t *pla
 	if err != nil {
 		return nil, err
 	}
-	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.finder(t), Diff: e.diffMode(t, vars), Inventory: host,
+	call := modules.Call{Args: args, Check: e.checkMode(t, vars), Become: e.become(t, vars), Find: e.finder(t), Diff: e.diffMode(t, vars), Inventory: host, Digests: &e.digests,
 		Render: func(src string) (string, error) { return e.renderFile(src, vars) }}
 	if call.Env, err = e.environment(t, vars); err != nil {
 		return nil, err

@@ -48,6 +48,8 @@ type TaskExecutor struct {
 	sharedOnce sync.Once
 	groups     map[string]any     // `groups`, built once: the inventory does not change
 	hostvars   playbooks.HostVars // `hostvars`, looked up lazily
+
+	digests modules.Digests // controller files' digests, computed once per run
 }
 
 // playState is what the executor knows of the play being run.

@@ -37,6 +37,18 @@ type UploadSpec struct {
 	Mode   os.FileMode // permission bits of the final file; 0 means 0644
 	UID    *int        // owner to set, nil leaves the default
 	GID    *int        // group to set, nil leaves the default
+	// SHA256, when set, is the content's sha256 (hex) as the caller knows it already
+	// (one file hashed once for many hosts); the upload is verified against it instead
+	// of hashing the source again.
+	SHA256 string
+	// Inspect, when set, is a POSIX shell script the host runs as the login user once the
+	// file is written, verified and has its mode and owner, in the session that verified
+	// it; "$1" names the file (its temporary name, where the connection renames it into
+	// place afterwards). When the script exits 0, its standard output is written to
+	// InspectOutput after the upload succeeded. Callers use it to learn the new file's
+	// attributes without a round trip of their own.
+	Inspect       string
+	InspectOutput io.Writer
 }
 
 func (c Cmd) validate() error {

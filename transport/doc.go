@@ -19,9 +19,12 @@
 //     (or context.Canceled). A host that cannot be reached, authenticated or verified
 //     gives an *UnreachableError; a wrong become password a *BecomeError.
 //   - Upload(ctx, UploadSpec) error puts a local file on the host atomically: written to a
-//     temporary name in the target directory, synced to disk, its sha256 checked on the
-//     host, mode and owner set, then renamed into place. On any failure nothing is left at
-//     the final path, and the temporary file is removed when the connection still allows.
+//     temporary name in the target directory, mode and owner set, synced to disk, its
+//     sha256 checked on the host, then renamed into place. On any failure nothing is left
+//     at the final path, and the temporary file is removed when the connection still
+//     allows. UploadSpec.Inspect runs a script on the new file in the session that checks
+//     it, so that callers learn its attributes without another round trip. Transfers on
+//     one connection share one SFTP session, kept open while the connection lives.
 //   - Download(ctx, remote, local) error fetches a file the same way in the other
 //     direction (temporary local file, fsync, sha256 compared with the host's, rename).
 //   - Close() error releases the connection; it is idempotent. A connection from a

@@ -14,16 +14,11 @@ import (
 // file beside local, fsync, sha256 compared with the host's, then rename. On failure
 // nothing is left at local.
 func (c *SSHConn) Download(ctx context.Context, remote, local string) (err error) {
-	n := c.slots()
-	if err := c.acquire(ctx, n); err != nil {
-		return err
-	}
-	defer c.sessions.Release(n)
-	sc, done, err := c.sftpClient(ctx)
+	sc, done, err := c.sftpFor(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer func() { done(err) }()
 	tmp, err := os.CreateTemp(filepath.Dir(local), ".kpx-tmp-"+filepath.Base(local)+"-*")
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
@@ -51,7 +46,7 @@ func (c *SSHConn) Download(ctx context.Context, remote, local string) (err error
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
-	want, err := c.remoteSHA256(ctx, remote, fi.Size())
+	want, _, err := c.remoteCheck(ctx, remote, fi.Size(), "")
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,15 @@ func (l *LocalConn) Upload(ctx context.Context, spec UploadSpec) error {
 	if spec.Mode == 0 {
 		mode = 0o644
 	}
-	return atomicWrite(ctx, spec.Remote, &io.LimitedReader{R: src, N: size}, size, mode, spec.UID, spec.GID)
+	if err := atomicWrite(ctx, spec.Remote, &io.LimitedReader{R: src, N: size}, size, mode, spec.UID, spec.GID); err != nil {
+		return err
+	}
+	if spec.Inspect != "" && spec.InspectOutput != nil {
+		if out, err := exec.CommandContext(ctx, "/bin/sh", "-c", spec.Inspect, "sh", spec.Remote).Output(); err == nil {
+			_, _ = spec.InspectOutput.Write(out)
+		}
+	}
+	return nil
 }
 
 // Download copies remote to local atomically on this machine.
@@ -138,6 +146,9 @@ func (l *LocalConn) Download(ctx context.Context, remote, local string) error {
 	}
 	return atomicWrite(ctx, local, f, fi.Size(), fi.Mode().Perm(), nil, nil)
 }
+
+// Config returns the connection's configuration (do not modify it).
+func (l *LocalConn) Config() *Config { return l.cfg }
 
 // Close does nothing; it exists for the contract.
 func (l *LocalConn) Close() error { return nil }

@@ -33,17 +33,20 @@ func sftpTuning(serverVersion []byte) (packet, concurrency int) {
 	return sftpPacketSafe, sftpConcurrencySafe
 }
 
-// sftpClient opens an SFTP session on the live connection (re-dialing once if broken).
-// Cancelling ctx closes the client, aborting the transfer.
+// newSFTPClient starts an SFTP session on cl, tuned to the server.
+func newSFTPClient(cl *sshClient) (*sftp.Client, error) {
+	packet, concurrency := sftpTuning(cl.ServerVersion())
+	return sftp.NewClient(cl.Client,
+		sftp.MaxPacketUnchecked(packet),
+		sftp.UseConcurrentWrites(true),
+		sftp.UseConcurrentReads(true),
+		sftp.MaxConcurrentRequestsPerFile(concurrency))
+}
+
+// sftpClient opens an SFTP session of its own on the live connection (re-dialing once if
+// broken). Cancelling ctx closes the client, aborting the transfer.
 func (c *SSHConn) sftpClient(ctx context.Context) (*sftp.Client, func(), error) {
-	sc, err := withRetry(ctx, c, func(cl *sshClient) (*sftp.Client, error) {
-		packet, concurrency := sftpTuning(cl.ServerVersion())
-		return sftp.NewClient(cl.Client,
-			sftp.MaxPacketUnchecked(packet),
-			sftp.UseConcurrentWrites(true),
-			sftp.UseConcurrentReads(true),
-			sftp.MaxConcurrentRequestsPerFile(concurrency))
-	})
+	sc, err := withRetry(ctx, c, newSFTPClient)
 	if err != nil {
 		var ue *UnreachableError
 		if errors.As(err, &ue) {
@@ -55,20 +58,16 @@ func (c *SSHConn) sftpClient(ctx context.Context) (*sftp.Client, func(), error) 
 	return sc, func() { stop(); sc.Close() }, nil
 }
 
-// slots is how many session slots a transfer takes: the SFTP channel and the session
-// that checks the sha256 (at most the host's cap, so a cap of 1 cannot deadlock).
-func (c *SSHConn) slots() int64 {
-	if c.pool.opts.MaxSessions < 2 {
-		return 1
-	}
-	return 2
-}
+// inspectMark separates the sha256 from the output of UploadSpec.Inspect.
+const inspectMark = "--- kpx inspect 5f0c2a ---"
 
-// remoteSHA256 computes the sha256 of a file on the host. Large files are hashed with
-// openssl where installed (it uses the CPU's SHA instructions, several times faster than
-// coreutils, but starts slower); otherwise sha256sum, else shasum -a 256. The caller
-// holds the session slots.
-func (c *SSHConn) remoteSHA256(ctx context.Context, file string, size int64) (string, error) {
+// remoteCheck computes the sha256 of a file on the host and then, when inspect is set,
+// runs it with "$1" the file, in the same session. Large files are hashed with openssl
+// where installed (it uses the CPU's SHA instructions, several times faster than
+// coreutils, but starts slower); otherwise sha256sum, else shasum -a 256. inspected is
+// the inspection's output, nil when it was not run or did not exit 0. It takes one of
+// the host's session slots (none on a host capped at one, whose transfer holds it).
+func (c *SSHConn) remoteCheck(ctx context.Context, file string, size int64, inspect string) (sum string, inspected []byte, err error) {
 	q := Quote(file)
 	tools := []string{"sha256sum -- " + q, "shasum -a 256 -- " + q}
 	if size >= opensslMinSize {
@@ -81,16 +80,29 @@ func (c *SSHConn) remoteSHA256(ctx context.Context, file string, size int64) (st
 		}
 		fmt.Fprintf(&b, "if command -v %s >/dev/null 2>&1; then %s; ", strings.Fields(tool)[0], tool)
 	}
-	b.WriteString("else echo 'no sha256 tool (sha256sum, shasum, openssl) on the host' >&2; exit 127; fi")
+	b.WriteString("else echo 'no sha256 tool (sha256sum, shasum, openssl) on the host' >&2; exit 127; fi || exit")
+	if inspect != "" {
+		fmt.Fprintf(&b, "\necho '%s'\nset -- %s\n%s", inspectMark, q, inspect)
+	}
+	if c.pool.opts.MaxSessions >= 2 { // with a cap of one, the transfer's slot covers it
+		if err := c.acquire(ctx, 1); err != nil {
+			return "", nil, err
+		}
+		defer c.sessions.Release(1)
+	}
 	res, err := c.runPlan(ctx, becomePlan{Command: b.String()}, nil)
-	if err != nil {
-		return "", fmt.Errorf("remote sha256 of %s: %w: %s", file, err, strings.TrimSpace(string(res.Stderr)))
+	out, rest, marked := strings.Cut(string(res.Stdout), inspectMark+"\n")
+	if err != nil && !marked {
+		return "", nil, fmt.Errorf("remote sha256 of %s: %w: %s", file, err, strings.TrimSpace(string(res.Stderr)))
 	}
-	f := strings.Fields(string(res.Stdout))
+	f := strings.Fields(out)
 	if len(f) == 0 || len(f[0]) != 64 {
-		return "", fmt.Errorf("remote sha256 of %s: unexpected output %q", file, res.Stdout)
+		return "", nil, fmt.Errorf("remote sha256 of %s: unexpected output %q", file, out)
 	}
-	return strings.ToLower(f[0]), nil
+	if marked && err == nil {
+		inspected = []byte(rest)
+	}
+	return strings.ToLower(f[0]), inspected, nil
 }
 
 // opensslMinSize: below it, openssl's slower start costs more than its faster hashing.
@@ -102,8 +114,11 @@ func tempName(final string) string {
 }
 
 // Upload puts spec's content at spec.Remote atomically; see the package documentation.
-// For speed, a local file is hashed concurrently with the transfer (a change under way
-// then shows as a sha256 mismatch), and the host hashes the file while it syncs it.
+// The content goes over the connection's shared SFTP session; the host then hashes the
+// file (and runs spec.Inspect) in one session while it syncs it to disk, and only a file
+// whose sha256 matches the source's is renamed into place. A local file is hashed while
+// it is sent, unless spec.SHA256 gives its sum (a change under way shows as a mismatch
+// either way).
 func (c *SSHConn) Upload(ctx context.Context, spec UploadSpec) (err error) {
 	src, size, closeSrc, err := openSource(spec)
 	if err != nil {
@@ -113,40 +128,39 @@ func (c *SSHConn) Upload(ctx context.Context, spec UploadSpec) (err error) {
 	if !path.IsAbs(spec.Remote) {
 		return fmt.Errorf("upload: remote path %q is not absolute", spec.Remote)
 	}
-	n := c.slots()
-	if err := c.acquire(ctx, n); err != nil {
-		return err
-	}
-	defer c.sessions.Release(n)
-	sc, done, err := c.sftpClient(ctx)
+	sc, done, err := c.sftpFor(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
 	tmp := tempName(spec.Remote)
 	defer func() {
 		if err != nil {
 			c.removeRemote(sc, tmp)
 			err = interrupted(ctx, fmt.Errorf("upload %s to %s:%s: %w", spec.Local, c.cfg.displayName(), spec.Remote, err))
 		}
+		done(err)
 	}()
 	localSum := hashSource(spec, &src)
-	if err := c.writeAndVerify(ctx, sc, tmp, src, size, localSum); err != nil {
-		return err
-	}
-	if err := setAttrs(sc, tmp, spec); err != nil {
+	inspected, err := c.writeAndVerify(ctx, sc, tmp, src, size, spec, localSum)
+	if err != nil {
 		return err
 	}
 	if err := sc.PosixRename(tmp, spec.Remote); err != nil {
 		return fmt.Errorf("rename into place: %w", err)
 	}
+	if inspected != nil && spec.InspectOutput != nil {
+		_, _ = spec.InspectOutput.Write(inspected)
+	}
 	return nil
 }
 
-// hashSource returns a function giving the sha256 of the upload's content: a local file
-// is hashed by a goroutine reading it separately; a Reader is hashed as it is sent (src
-// is replaced by a teeing reader).
+// hashSource returns a function giving the sha256 of the upload's content: spec.SHA256
+// when set; a local file is hashed by a goroutine reading it separately; a Reader is
+// hashed as it is sent (src is replaced by a teeing reader).
 func hashSource(spec UploadSpec, src *io.Reader) func() (string, error) {
+	if spec.SHA256 != "" {
+		return func() (string, error) { return strings.ToLower(spec.SHA256), nil }
+	}
 	h := sha256.New()
 	if spec.Reader != nil {
 		*src = io.TeeReader(*src, h)
@@ -173,13 +187,14 @@ func hashSource(spec UploadSpec, src *io.Reader) func() (string, error) {
 	}
 }
 
-// writeAndVerify writes size bytes of src to a new file tmp with concurrent writes, then
-// syncs it to disk (fsync@openssh.com) while the host hashes it, and compares the hash
-// with localSum's.
-func (c *SSHConn) writeAndVerify(ctx context.Context, sc *sftp.Client, tmp string, src io.Reader, size int64, localSum func() (string, error)) error {
+// writeAndVerify writes size bytes of src to a new file tmp with concurrent writes, gives
+// it spec's mode and owner, then syncs it to disk (fsync@openssh.com) while the host
+// hashes it (and runs spec.Inspect), and compares the hash with localSum's. It returns
+// the inspection's output (nil when there was none).
+func (c *SSHConn) writeAndVerify(ctx context.Context, sc *sftp.Client, tmp string, src io.Reader, size int64, spec UploadSpec, localSum func() (string, error)) ([]byte, error) {
 	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
 	defer f.Close()
 	n, err := f.ReadFrom(&io.LimitedReader{R: src, N: size})
@@ -187,33 +202,37 @@ func (c *SSHConn) writeAndVerify(ctx context.Context, sc *sftp.Client, tmp strin
 		err = fmt.Errorf("short source: %d of %d bytes", n, size)
 	}
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if err := setAttrs(sc, tmp, spec); err != nil {
+		return nil, err
 	}
 	type result struct {
-		sum string
-		err error
+		sum       string
+		inspected []byte
+		err       error
 	}
 	remote := make(chan result, 1)
 	go func() {
-		sum, err := c.remoteSHA256(ctx, tmp, size)
-		remote <- result{sum, err}
+		sum, inspected, err := c.remoteCheck(ctx, tmp, size, spec.Inspect)
+		remote <- result{sum, inspected, err}
 	}()
 	syncErr := f.Sync()
 	r := <-remote
 	if syncErr != nil {
-		return fmt.Errorf("fsync %s: %w", tmp, syncErr)
+		return nil, fmt.Errorf("fsync %s: %w", tmp, syncErr)
 	}
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
 	want, err := localSum()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.sum != want {
-		return fmt.Errorf("sha256 mismatch: sent %s, host has %s", want, r.sum)
+		return nil, fmt.Errorf("sha256 mismatch: sent %s, host has %s", want, r.sum)
 	}
-	return f.Close()
+	return r.inspected, f.Close()
 }
 
 func setAttrs(sc *sftp.Client, tmp string, spec UploadSpec) error {

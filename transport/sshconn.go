@@ -26,6 +26,9 @@ type SSHConn struct {
 	cur      *sshClient
 	closed   bool
 	dialed   int // number of successful dials, for tests and logs
+
+	sftpMu sync.Mutex
+	sftp   *sharedSFTP // the SFTP session transfers share, when open
 }
 
 func newSSHConn(p *Pool, cfg *Config) *SSHConn {
