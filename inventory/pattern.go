@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/kpxdev/kpx/internal/fnmatch"
 )
 
 // PatternError is a host pattern Ansible would refuse (a bad regex, an out-of-range
@@ -294,49 +296,6 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 	if p[0] == '~' {
 		return regexp.Compile(`^(?:` + p[1:] + `)`)
 	}
-	return regexp.Compile(`^(?s:` + fnmatchTranslate(p) + `)\z`)
+	return regexp.Compile(`^(?s:` + fnmatch.Translate(p) + `)\z`)
 }
 
-// fnmatchTranslate is Python's fnmatch.translate: * ? [seq] [!seq].
-func fnmatchTranslate(p string) string {
-	var b strings.Builder
-	rs := []rune(p)
-	for i := 0; i < len(rs); i++ {
-		switch c := rs[i]; c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			j := i + 1
-			if j < len(rs) && rs[j] == '!' {
-				j++
-			}
-			if j < len(rs) && rs[j] == ']' {
-				j++
-			}
-			for j < len(rs) && rs[j] != ']' {
-				j++
-			}
-			if j >= len(rs) {
-				b.WriteString(`\[`)
-				continue
-			}
-			set := string(rs[i+1 : j])
-			i = j
-			if strings.HasPrefix(set, "!") {
-				set = "^" + set[1:]
-			} else if strings.HasPrefix(set, "^") {
-				set = `\` + set
-			}
-			set = strings.ReplaceAll(set, `\`, `\\`)
-			if strings.HasPrefix(set, `\\^`) {
-				set = `\^` + set[3:]
-			}
-			b.WriteString("[" + set + "]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	return b.String()
-}

@@ -1,9 +1,6 @@
 package playbooks
 
-import (
-	"regexp"
-	"strings"
-)
+import "github.com/kpxdev/kpx/internal/fnmatch"
 
 // StartAt returns a copy of pb that begins at the first task whose name matches pattern
 // (equal, or a shell glob as Python's fnmatch reads it), as ansible-playbook's
@@ -14,7 +11,8 @@ import (
 // task lists are searched: the tasks of an include_tasks are not, as in Ansible. pb is
 // not changed.
 func (pb *Playbook) StartAt(pattern string) (out *Playbook, found bool) {
-	match := globMatcher(pattern)
+	glob := fnmatch.Matcher(pattern)
+	match := func(name string) bool { return name != "" && glob(name) }
 	out = &Playbook{Path: pb.Path}
 	for _, p := range pb.Plays {
 		if found {
@@ -65,50 +63,3 @@ func withBlock(t *Task, block, always []*Task) *Task {
 	return &cp
 }
 
-// globMatcher matches names as Python's fnmatch.fnmatch does on POSIX (case-sensitive;
-// *, ?, [seq], [!seq]), or by equality.
-func globMatcher(pattern string) func(string) bool {
-	var b strings.Builder
-	b.WriteString(`(?s)\A`)
-	for i := 0; i < len(pattern); i++ {
-		switch c := pattern[i]; c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			j := i + 1
-			if j < len(pattern) && pattern[j] == '!' {
-				j++
-			}
-			if j < len(pattern) && pattern[j] == ']' {
-				j++
-			}
-			for j < len(pattern) && pattern[j] != ']' {
-				j++
-			}
-			if j >= len(pattern) {
-				b.WriteString(`\[`)
-				continue
-			}
-			class := pattern[i+1 : j]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			} else if strings.HasPrefix(class, "^") {
-				class = `\` + class
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i = j
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString(`\z`)
-	re, err := regexp.Compile(b.String())
-	return func(name string) bool {
-		if name == "" {
-			return false
-		}
-		return name == pattern || (err == nil && re.MatchString(name))
-	}
-}

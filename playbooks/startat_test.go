@@ -7,28 +7,6 @@ import (
 	"testing"
 )
 
-func TestGlobMatcher(t *testing.T) {
-	for _, c := range []struct {
-		pat, name string
-		want      bool
-	}{
-		{"b2", "b2", true},
-		{"b*", "b2", true},
-		{"b?", "b22", false},
-		{"[ab]1", "a1", true},
-		{"[!ab]1", "a1", false},
-		{"[!ab]1", "c1", true},
-		{"*/x", "a/b/x", true},
-		{"a.b", "axb", false},
-		{"[", "[", true},
-		{"x", "", false},
-	} {
-		if got := globMatcher(c.pat)(c.name); got != c.want {
-			t.Errorf("fnmatch(%q, %q) = %v, want %v", c.name, c.pat, got, c.want)
-		}
-	}
-}
-
 func TestStartAt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.yml")
 	if err := os.WriteFile(path, []byte(`

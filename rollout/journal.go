@@ -246,6 +246,12 @@ func (s JournalStore) Resolve(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return ResolveRunID(id, ids, s.Dir)
+}
+
+// ResolveRunID finds id, or the one run whose id starts with id, among ids (sorted), for
+// a journal backend's Resolve; where names the store in the error when none matches.
+func ResolveRunID(id string, ids []string, where string) (string, error) {
 	var match []string
 	for _, have := range ids {
 		if have == id {
@@ -257,7 +263,7 @@ func (s JournalStore) Resolve(id string) (string, error) {
 	}
 	switch len(match) {
 	case 0:
-		return "", fmt.Errorf("no run %q in %s (kpx runs lists them)", id, s.Dir)
+		return "", fmt.Errorf("no run %q in %s (kpx runs lists them)", id, where)
 	case 1:
 		return match[0], nil
 	}

@@ -248,22 +248,7 @@ func (b *Backend) Resolve(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var match []string
-	for _, have := range ids {
-		if have == id {
-			return id, nil
-		}
-		if strings.HasPrefix(have, id) {
-			match = append(match, have)
-		}
-	}
-	switch len(match) {
-	case 0:
-		return "", fmt.Errorf("no run %q in etcd %s (kpx runs lists them)", id, strings.Join(b.opts.Endpoints, ","))
-	case 1:
-		return match[0], nil
-	}
-	return "", fmt.Errorf("run %q is ambiguous: %s", id, strings.Join(match, ", "))
+	return rollout.ResolveRunID(id, ids, "etcd "+strings.Join(b.opts.Endpoints, ","))
 }
 
 // ReadRun returns run id's events (id may be a unique prefix), in order, read a page at
