@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -107,26 +109,63 @@ func (e *TaskExecutor) diffMode(t *playbooks.Task, vars map[string]any) bool {
 	return e.Diff
 }
 
-// become turns the task's become keywords into transport's; nil leaves the connection's
-// own (ansible_become* variables).
+// become works out a task's privilege escalation as ansible-core 2.14 does. Whether to
+// become: the ansible_become variable, else the task's become keyword (inherited from its
+// block, role and play), else DefaultBecome (-b, ansible.cfg's become). How: the variables
+// ansible_become_method, ansible_become_user, ansible_become_flags (inventory, play or task
+// vars) beat the keywords become_method, become_user, become_flags, which beat the command
+// line and Ansible's configuration (BecomeDefaults, DefaultBecome), which beat sudo to root.
+// nil leaves the connection's own: nothing says whether to become.
 func (e *TaskExecutor) become(t *playbooks.Task, vars map[string]any) *transport.Become {
-	if !t.Become.Set {
-		return e.DefaultBecome
+	var on bool
+	switch v := vars["ansible_become"]; {
+	case v != nil:
+		on, _ = pyvalue.Bool(e.becomeValue(pyvalue.Str(v), vars))
+	case t.Become.Set:
+		b, err := e.flag(t.Become, vars)
+		on = err == nil && b
+	case e.DefaultBecome != nil:
+		on = true
+	default:
+		return nil
 	}
-	on, err := e.flag(t.Become, vars)
-	if err != nil || !on {
+	if !on {
 		return &transport.Become{}
 	}
-	b := &transport.Become{Method: t.BecomeMethod, User: t.BecomeUser, Flags: t.BecomeFlags}
-	if b.Method == "" {
-		b.Method = "sudo"
+	base := e.BecomeDefaults
+	if d := e.DefaultBecome; d != nil {
+		base.Method = cmp.Or(base.Method, d.Method)
+		base.User = cmp.Or(base.User, d.User)
+		base.Flags = cmp.Or(base.Flags, d.Flags)
+		base.Password = cmp.Or(base.Password, d.Password)
 	}
-	if pw, ok := vars["ansible_become_password"].(string); ok {
-		b.Password = pw
-	} else if e.DefaultBecome != nil {
-		b.Password = e.DefaultBecome.Password
+	pick := func(names []string, keyword, def string) string {
+		for _, n := range names {
+			if v := vars[n]; v != nil {
+				return e.becomeValue(pyvalue.Str(v), vars)
+			}
+		}
+		return cmp.Or(e.becomeValue(keyword, vars), def)
 	}
-	return b
+	return &transport.Become{
+		Method:   cmp.Or(pick([]string{"ansible_become_method"}, t.BecomeMethod, base.Method), "sudo"),
+		User:     pick([]string{"ansible_become_user"}, t.BecomeUser, base.User),
+		Flags:    pick([]string{"ansible_become_flags"}, t.BecomeFlags, base.Flags),
+		Password: pick([]string{"ansible_become_password", "ansible_become_pass"}, "", base.Password),
+	}
+}
+
+// becomeValue renders a become setting that is a template; one that does not render is
+// left as it is, for the connection to refuse.
+func (e *TaskExecutor) becomeValue(s string, vars map[string]any) string {
+	if !playbooks.IsTemplate(s) {
+		return strings.TrimSpace(s)
+	}
+	v, err := e.Templar.Render(s, vars)
+	if err != nil {
+		return s
+	}
+	return strings.TrimSpace(pyvalue.Str(v))
 }
 
 // environment renders the task's environment (a list of mappings, merged in order).

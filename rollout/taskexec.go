@@ -37,6 +37,10 @@ type TaskExecutor struct {
 	// DefaultBecome applies to tasks that do not say (ansible-playbook's -b, --become-user,
 	// -K); nil leaves each host's ansible_become* variables in charge.
 	DefaultBecome *transport.Become
+	// BecomeDefaults are the become_method, become_user, become_flags and become password of
+	// the command line and Ansible's configuration: they apply whenever become is on (by a
+	// task's keyword, a variable or DefaultBecome) and no variable or keyword says otherwise.
+	BecomeDefaults transport.Become
 	// Vault decrypts vars_files encrypted whole and their inline !vault values, and
 	// records what it decrypts as secrets; nil has no password.
 	Vault *vault.Vault

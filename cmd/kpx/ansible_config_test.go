@@ -39,6 +39,22 @@ func TestAnsibleConfigPrecedence(t *testing.T) {
 					t.Errorf("forks %d sources %v become %v %q", o.forks, o.sources, o.become, o.becomeUser)
 				}
 			}},
+		{"become_user reaches tasks that become, without turning become on",
+			nil, map[string]string{"ANSIBLE_BECOME": "no", "ANSIBLE_BECOME_USER": "app", "ANSIBLE_BECOME_METHOD": "su"},
+			func(t *testing.T, o runOptions, dir string) {
+				if o.become || o.becomeUser != "" {
+					t.Errorf("become %v, become user %q: want become off", o.become, o.becomeUser)
+				}
+				if got, want := becomeDefaults(o, "pw"), (transport.Become{Method: "su", User: "app", Password: "pw"}); got != want {
+					t.Errorf("becomeDefaults = %#v, want %#v", got, want)
+				}
+			}},
+		{"--become-user beats ansible.cfg's become_user for tasks that become", []string{"--become-user", "dba"},
+			map[string]string{"ANSIBLE_BECOME": "no"}, func(t *testing.T, o runOptions, dir string) {
+				if got := becomeDefaults(o, ""); got.User != "dba" || got.Method != "sudo" {
+					t.Errorf("becomeDefaults = %#v, want sudo to dba", got)
+				}
+			}},
 		{"flags", []string{"-f", "9", "-i", "x.ini", "-u", "me", "--private-key", "k2", "--become-user", "root"},
 			map[string]string{"ANSIBLE_FORKS": "3"}, func(t *testing.T, o runOptions, dir string) {
 				if o.forks != 9 || !reflect.DeepEqual(o.sources, []string{"x.ini"}) || o.user != "me" || o.privateKey != "k2" || o.becomeUser != "root" {

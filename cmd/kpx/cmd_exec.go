@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kpxdev/kpx/adhoc"
+	"github.com/kpxdev/kpx/internal/ansiblecfg"
 	"github.com/kpxdev/kpx/inventory"
 	"github.com/kpxdev/kpx/modules"
 	"github.com/kpxdev/kpx/report"
@@ -38,6 +39,10 @@ type execOptions struct {
 	oneLine       bool
 	listHosts     bool
 	ui            string
+	// cfg is Ansible's configuration in effect (ansible.cfg, ANSIBLE_*); nil for none.
+	cfg *ansiblecfg.Config
+	// vault decrypts a vaulted inventory (group_vars, host_vars, inline !vault values).
+	vault vaultFlags
 }
 
 func newExecCmd() *cobra.Command {
@@ -61,6 +66,14 @@ it as one string instead. Exit status: 0 every host succeeded, 2 a command faile
 			return execArgs(cmd.ArgsLenAtDash(), pos, args, &o)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadAnsibleConfig(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			o.cfg = cfg
+			cfgTargets{sources: &o.sources, forks: &o.forks, user: &o.user, privateKey: &o.privateKey, timeout: &o.timeout,
+				become: &o.become, becomeMethod: &o.becomeMethod, becomeUser: &o.becomeUser,
+				askPass: &o.askPass, askBecomePass: &o.askBecomePass}.apply(cfg, cmd.Flags())
 			return runExec(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -81,6 +94,7 @@ it as one string instead. Exit status: 0 every host succeeded, 2 a command faile
 	f.BoolVarP(&o.oneLine, "one-line", "o", false, "one line per host (Ansible's -o)")
 	f.BoolVar(&o.listHosts, "list-hosts", false, "list the matching hosts; run nothing")
 	f.StringVar(&o.ui, "ui", "plain", "output: plain (Ansible's ad-hoc output) or json (one host_result event per line, as kpx run --ui json)")
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 
@@ -127,11 +141,18 @@ func (o execOptions) validate() error {
 	return nil
 }
 
-func runExec(ctx context.Context, o execOptions, stdout, stderr io.Writer) error {
+func runExec(ctx context.Context, o execOptions, stdout, stderr io.Writer) (err error) {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	inv, err := inventory.Load(o.sources)
+	vlt, err := o.vault.open(ctx, o.cfg, stderr)
+	if err != nil {
+		return err
+	}
+	// What the vault decrypts is masked in everything the command prints.
+	defer func() { err = maskError(err, vlt) }()
+	stdout, stderr = maskWriter{w: stdout, v: vlt}, maskWriter{w: stderr, v: vlt}
+	inv, err := inventory.LoadWith(o.sources, inventory.LoadOptions{Vault: vlt})
 	if err != nil {
 		return err
 	}
@@ -168,10 +189,12 @@ func runExec(ctx context.Context, o execOptions, stdout, stderr io.Writer) error
 	pool := transport.NewPool(transport.PoolOptions{MaxDials: o.forks,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	defer pool.Close()
+	hv := connectOptions(o.user, o.privateKey, o.timeout)
+	configSSH(o.cfg, "", 0, &hv)
 	opts := adhoc.Options{
 		Hosts: names,
 		Vars:  inv.HostVars,
-		Connector: &rollout.PoolConnector{Pool: pool, Options: connectOptions(o.user, o.privateKey, o.timeout), Password: loginPass,
+		Connector: &rollout.PoolConnector{Pool: pool, Options: hv, Password: loginPass,
 			Warn: func(h, m string) { warn(h + ": " + m) }},
 		Forks:       o.forks,
 		Action:      "raw",
@@ -181,6 +204,9 @@ func runExec(ctx context.Context, o execOptions, stdout, stderr io.Writer) error
 	}
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		opts.Become = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
+		if opts.Become.User == "" && o.cfg != nil {
+			opts.Become.User = o.cfg.BecomeUser
+		}
 	}
 	var emit func(rollout.HostResult)
 	var presentErr func() error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kpxdev/kpx/internal/ansiblecfg"
 	"github.com/kpxdev/kpx/inventory"
 	"github.com/spf13/cobra"
 )
@@ -19,6 +20,8 @@ type inventoryOptions struct {
 	listHosts string
 	limit     string
 	vault     vaultFlags // for files encrypted whole; inline !vault values are shown encrypted
+	// cfg is Ansible's configuration in effect (inventory, vault passwords); nil for none.
+	cfg *ansiblecfg.Config
 }
 
 func newInventoryCmd() *cobra.Command {
@@ -28,6 +31,12 @@ func newInventoryCmd() *cobra.Command {
 		Short: "Show an Ansible inventory as ansible-inventory does, or the hosts a pattern selects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadAnsibleConfig(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			o.cfg = cfg
+			cfgTargets{sources: &o.sources}.apply(cfg, cmd.Flags())
 			return runInventory(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -67,7 +76,7 @@ func runInventory(ctx context.Context, o inventoryOptions, stdout, stderr io.Wri
 	}
 	// As ansible-inventory: files encrypted whole are decrypted (a password is needed),
 	// inline !vault values are printed encrypted.
-	vlt, err := o.vault.open(ctx, nil, stderr)
+	vlt, err := o.vault.open(ctx, o.cfg, stderr)
 	if err != nil {
 		return err
 	}

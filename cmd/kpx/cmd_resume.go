@@ -24,6 +24,11 @@ health-checked. A wave that had failed is rolled back. Extra variables whose nam
 like secrets are not journaled: give them again with -e.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Ansible's configuration is the one the working directory finds, as for
+			// ansible-playbook, not the one of the directory the run was started in.
+			if err := applyAnsibleConfig(&o, cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			return resumeRun(cmd.Context(), args[0], o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), false)
 		},
 	}
@@ -38,6 +43,11 @@ func newRollbackCmd() *cobra.Command {
 		Short: "Undo a journaled run: rollback tasks on every host it changed, newest wave first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Ansible's configuration is the one the working directory finds, as for
+			// ansible-playbook, not the one of the directory the run was started in.
+			if err := applyAnsibleConfig(&o, cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			return resumeRun(cmd.Context(), args[0], o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), true)
 		},
 	}
@@ -122,7 +132,7 @@ func resumeRun(ctx context.Context, id string, o runOptions, stdin io.Reader, st
 	start.ExtraVars = state.Start.ExtraVars
 	fin, interrupted, err, presentErr := ui.run(ctx, func(emit func(rollout.Event)) *rollout.Runner {
 		runner := rollout.NewRunner(eng.exe, eng.inv.resolve, rollout.Options{Forks: o.forks, Emit: emit, Tags: o.tags, SkipTags: o.skipTags,
-			Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state, Mask: eng.mask()})
+			Journal: j, Start: start, OnInterrupt: o.onInterrupt, Resume: state, Mask: eng.mask(), Gathering: configGathering(o)})
 		watch.setRunner(runner)
 		return runner
 	}, func(ctx context.Context, runner *rollout.Runner) (rollout.RunFinished, bool, error) {

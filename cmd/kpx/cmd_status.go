@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kpxdev/kpx/internal/ansiblecfg"
 	"github.com/kpxdev/kpx/inventory"
 	"github.com/kpxdev/kpx/rollout"
 	"github.com/kpxdev/kpx/transport"
@@ -28,6 +29,10 @@ type statusOptions struct {
 	privateKey string
 	become     bool
 	becomeUser string
+	// cfg is Ansible's configuration in effect (ansible.cfg, ANSIBLE_*); nil for none.
+	cfg *ansiblecfg.Config
+	// vault decrypts a vaulted inventory.
+	vault vaultFlags
 }
 
 func newStatusCmd() *cobra.Command {
@@ -41,6 +46,13 @@ func newStatusCmd() *cobra.Command {
 			if len(args) == 1 {
 				o.pattern = args[0]
 			}
+			cfg, err := loadAnsibleConfig(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			o.cfg = cfg
+			cfgTargets{sources: &o.sources, forks: &o.forks, user: &o.user, privateKey: &o.privateKey,
+				become: &o.become, becomeUser: &o.becomeUser}.apply(cfg, cmd.Flags())
 			return runStatus(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -53,17 +65,24 @@ func newStatusCmd() *cobra.Command {
 	f.StringVar(&o.privateKey, "private-key", "", "use this private key file")
 	f.BoolVarP(&o.become, "become", "b", false, "read the kernel's state as root (sudo -n)")
 	f.StringVar(&o.becomeUser, "become-user", "", "with --become, as this user instead of root")
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 
-func runStatus(ctx context.Context, o statusOptions, stdout, stderr io.Writer) error {
+func runStatus(ctx context.Context, o statusOptions, stdout, stderr io.Writer) (err error) {
 	if len(o.sources) == 0 {
 		return errors.New("status: give an inventory with -i")
 	}
 	if o.forks < 1 {
 		return fmt.Errorf("status: --forks must be at least 1, got %d", o.forks)
 	}
-	inv, err := inventory.Load(o.sources)
+	vlt, err := o.vault.open(ctx, o.cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = maskError(err, vlt) }()
+	stdout, stderr = maskWriter{w: stdout, v: vlt}, maskWriter{w: stderr, v: vlt}
+	inv, err := inventory.LoadWith(o.sources, inventory.LoadOptions{Vault: vlt})
 	if err != nil {
 		return err
 	}
@@ -91,10 +110,18 @@ func runStatus(ctx context.Context, o statusOptions, stdout, stderr io.Writer) e
 	if o.privateKey != "" {
 		hv.SSHArgs = append(hv.SSHArgs, "-i "+transport.Quote(o.privateKey)) // one string: each is parsed as a command line
 	}
+	var timeout int
+	if o.cfg != nil {
+		timeout = o.cfg.Timeout
+	}
+	configSSH(o.cfg, "", timeout, &hv)
 	conn := &rollout.PoolConnector{Pool: pool, Options: hv, Warn: func(h, m string) { fmt.Fprintf(stderr, "[WARNING]: %s: %s\n", h, m) }}
 	var become *transport.Become
 	if o.become || o.becomeUser != "" {
 		become = &transport.Become{Method: "sudo", User: o.becomeUser}
+		if o.cfg != nil && o.cfg.BecomeMethod != "" {
+			become.Method = o.cfg.BecomeMethod
+		}
 	}
 	statuses := rollout.GatherStatus(ctx, conn, names, inv.HostVars, o.forks, become)
 	if o.json {

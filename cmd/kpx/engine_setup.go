@@ -98,6 +98,7 @@ func setupEngine(o runOptions, stderr io.Writer) (*engineSetup, error) {
 	if o.become || o.becomeUser != "" || o.askBecomePass {
 		exe.DefaultBecome = &transport.Become{Method: o.becomeMethod, User: o.becomeUser, Password: becomePass}
 	}
+	exe.BecomeDefaults = becomeDefaults(o, becomePass)
 	return &engineSetup{pb: pb, inv: ri, exe: exe, pool: pool, vault: vlt}, nil
 }
 

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"cmp"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"sync"
@@ -40,8 +41,19 @@ func (v *Vault) AddSecret(values ...string) {
 		s.values[val] = true
 		// A value read from a file often comes back with its final newline trimmed
 		// (command output, lookups), or cut into lines (stdout_lines): mask those too.
-		if t := strings.TrimRight(val, "\r\n"); t != val && t != "" {
+		t := strings.TrimRight(val, "\r\n")
+		if t != val && t != "" {
 			s.values[t] = true
+		}
+		// The one derived form common enough to mask: `| b64encode` (Kubernetes secrets,
+		// basic-auth headers), of the value and of it without its final newline. Others
+		// (`| upper`, `| hash`, a secret inside a larger encoded string) are not masked;
+		// docs/ANSIBLE-DIFFERENCES.md says so. Short secrets get none: their encodings
+		// would be masked inside any text.
+		for _, form := range []string{val, t} {
+			if len(form) >= minSubstring {
+				s.values[base64.StdEncoding.EncodeToString([]byte(form))] = true
+			}
 		}
 		if strings.Contains(val, "\n") {
 			for _, l := range strings.Split(val, "\n") {

@@ -202,6 +202,10 @@ func TestMask(t *testing.T) {
 		{"nothing here", "nothing here"},
 		{"line-two", Mask}, // stdout_lines cut a multi-line secret into lines
 		{"[-----BEGIN KEY-----]", "[********]"},
+		{"token: aHVudGVyMi1sb25n", "token: ********"},                 // hunter2-long | b64encode
+		{"d2l0aC1uZXdsaW5lCg== d2l0aC1uZXdsaW5l", "******** ********"}, // with and without its newline
+		{"eWVz", "eWVz"},                                               // short secrets: no encoded form
+		{"HUNTER2-LONG", "HUNTER2-LONG"},                               // other derived forms are not masked (documented)
 	}
 	for _, tt := range tests {
 		if got := v.Mask(tt.in); got != tt.want {
