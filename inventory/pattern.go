@@ -298,4 +298,3 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 	}
 	return regexp.Compile(`^(?s:` + fnmatch.Translate(p) + `)\z`)
 }
-

@@ -62,4 +62,3 @@ func withBlock(t *Task, block, always []*Task) *Task {
 	cp.Block = &Block{Block: block, Rescue: t.Block.Rescue, Always: always}
 	return &cp
 }
-
