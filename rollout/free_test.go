@@ -27,6 +27,14 @@ func TestFreeStrategyHostsGoTheirOwnWay(t *testing.T) {
     - name: three
       command: "true"
 `)
+			// b waits in its first task for a to reach its last one: under free that comes
+			// (the long wait only bounds a failure, on however loaded a machine); under
+			// linear it cannot, and the short wait gives a the time to run ahead if the
+			// strategy let it.
+			wait := time.Minute
+			if strategy == "linear" {
+				wait = 2 * time.Second
+			}
 			aDone := make(chan struct{})
 			exe := &hookExec{}
 			exe.hook = func(host, task string) {
@@ -34,9 +42,9 @@ func TestFreeStrategyHostsGoTheirOwnWay(t *testing.T) {
 				case host == "a" && task == "three":
 					close(aDone)
 				case host == "b" && task == "one":
-					select { // b waits for a to reach its last task, for a while
+					select {
 					case <-aDone:
-					case <-time.After(2 * time.Second):
+					case <-time.After(wait):
 					}
 				}
 			}
