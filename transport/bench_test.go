@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,28 +35,56 @@ func BenchmarkConnect(b *testing.B) {
 	}
 }
 
-// BenchmarkPooledCommand: one command ("true") on an established connection; reports
-// the median besides Go's mean.
+// BenchmarkPooledCommand: one command ("true") on an established connection, through the
+// connection's shell and (with MaxSessions 2, which keeps none) on a session of its own;
+// reports the median besides Go's mean, and the machine's CPU time per command (the
+// host's sshd and shells, and kpx: run it on a quiet machine).
 func BenchmarkPooledCommand(b *testing.B) {
-	f := testfleet.Start(b, testfleet.Options{Hosts: 1})
-	cfg, _ := benchConfig(b, f)
-	c, err := Dial(context.Background(), cfg, PoolOptions{})
+	for _, bc := range []struct {
+		name        string
+		maxSessions int
+	}{{"shell", 0}, {"session", 2}} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := testfleet.Start(b, testfleet.Options{Hosts: 1})
+			cfg, _ := benchConfig(b, f)
+			c, err := Dial(context.Background(), cfg, PoolOptions{MaxSessions: bc.maxSessions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			ctx := context.Background()
+			durs := make([]time.Duration, 0, b.N)
+			cpu0 := machineCPU(b)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if _, err := c.Run(ctx, Cmd{Argv: []string{"true"}}); err != nil {
+					b.Fatal(err)
+				}
+				durs = append(durs, time.Since(start))
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((machineCPU(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			reportMedian(b, durs)
+		})
+	}
+}
+
+// machineCPU is the CPU time all of the machine's processors spent busy so far, from
+// /proc/stat (user, nice, system, irq, softirq).
+func machineCPU(b *testing.B) time.Duration {
+	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		b.Fatal(err)
+		b.Skip("no /proc/stat")
 	}
-	defer c.Close()
-	ctx := context.Background()
-	durs := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		if _, err := c.Run(ctx, Cmd{Argv: []string{"true"}}); err != nil {
-			b.Fatal(err)
-		}
-		durs = append(durs, time.Since(start))
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
 	}
-	b.StopTimer()
-	reportMedian(b, durs)
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
 // BenchmarkRawSession is the floor under BenchmarkPooledCommand: a bare x/crypto/ssh

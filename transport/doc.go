@@ -18,6 +18,12 @@
 //     command is killed and the error satisfies errors.Is(err, context.DeadlineExceeded)
 //     (or context.Canceled). A host that cannot be reached, authenticated or verified
 //     gives an *UnreachableError; a wrong become password a *BecomeError.
+//     From its second command on, an SSH connection runs commands that have no stdin and
+//     no become password through a /bin/sh it keeps on one session (see cmdShell): each
+//     still runs in a login shell of its own ("$SHELL" -c), but the host is spared a
+//     session per command. Such a command ended by a signal reports it as a shell does,
+//     exit status 128+n, not in Result.Signal; a cancelled one is killed with its whole
+//     process group.
 //   - Upload(ctx, UploadSpec) error puts a local file on the host atomically: written to a
 //     temporary name in the target directory, mode and owner set, synced to disk, its
 //     sha256 checked on the host, then renamed into place. On any failure nothing is left

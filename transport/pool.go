@@ -114,9 +114,15 @@ func (p *Pool) Close() error {
 	}
 	p.conns = map[string]*SSHConn{}
 	p.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.shutdown()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.shutdown()
+		}()
 	}
+	wg.Wait()
 	return nil
 }
 

@@ -34,9 +34,14 @@ func (c *SSHConn) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	return c.runPlan(ctx, plan, cmd.Stdin)
 }
 
-// runPlan runs a (possibly become-wrapped) command on a new session; the caller holds a
-// session slot.
+// runPlan runs a (possibly become-wrapped) command through the connection's shell when
+// it can (see cmdShell), else on a new session; the caller holds a session slot.
 func (c *SSHConn) runPlan(ctx context.Context, plan becomePlan, stdin io.Reader) (Result, error) {
+	if stdin == nil && plan.Marker == "" && !plan.PTY {
+		if res, err, ran := c.runInShell(ctx, plan); ran {
+			return res, err
+		}
+	}
 	var used *sshClient
 	sess, err := withRetry(ctx, c, func(cl *sshClient) (*ssh.Session, error) {
 		used = cl
@@ -129,6 +134,11 @@ func finish(res Result, err error, plan becomePlan, watch *becomeWatch) (Result,
 		res.ExitStatus = -1
 		return res, err
 	}
+	return exitResult(res, plan)
+}
+
+// exitResult returns res with the error its exit status calls for.
+func exitResult(res Result, plan becomePlan) (Result, error) {
 	if plan.Method == "sudo" && plan.Password == "" && res.ExitStatus == 1 && sudoNeedsPassword(res.Stderr) {
 		return res, &BecomeError{Method: "sudo", User: plan.User, Msg: strings.TrimSpace(string(res.Stderr))}
 	}

@@ -27,7 +27,13 @@ func TestSSHRunContract(t *testing.T) {
 		{name: "env exported", cmd: Cmd{Shell: `printf '%s' "$A$B"`, Env: map[string]string{"A": "x y", "B": "'q'"}}, wantOut: "x y'q'"},
 		{name: "stdin fed", cmd: Cmd{Argv: []string{"cat"}, Stdin: strings.NewReader("hello\n")}, wantOut: "hello\n"},
 		{name: "nonzero exit", cmd: Cmd{Shell: "echo out; exit 3"}, wantOut: "out\n", wantErr: "status 3", wantStatus: 3},
-		{name: "killed by signal", cmd: Cmd{Shell: "kill -TERM $$"}, wantErr: "signal TERM", wantStatus: -1, wantSignal: "TERM"},
+		// A command on a session of its own (stdin set) reports the signal that ended it;
+		// through the connection's shell it shows as a shell shows it, 128+n.
+		{name: "killed by signal", cmd: Cmd{Shell: "kill -TERM $$", Stdin: strings.NewReader("")}, wantErr: "signal TERM", wantStatus: -1, wantSignal: "TERM"},
+		{name: "killed by signal, through the shell", cmd: Cmd{Shell: "kill -TERM $$"}, wantErr: "status 143", wantStatus: 143},
+		{name: "no trailing newline, on both streams", cmd: Cmd{Shell: "printf out; printf err >&2"}, wantOut: "out"},
+		{name: "exec replaces the command's shell", cmd: Cmd{Shell: "exec sh -c 'echo $0; exit 4' replaced"}, wantOut: "replaced\n", wantErr: "status 4", wantStatus: 4},
+		{name: "exit in a sourced function", cmd: Cmd{Shell: "f() { exit 5; }; f; echo not reached"}, wantErr: "status 5", wantStatus: 5},
 		{name: "host's environment", cmd: Cmd{Shell: `printf '%s' "$KPX_HOST_NAME"`}, wantOut: f.Hosts[0].Name},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,12 @@ type SSHConn struct {
 
 	sftpMu sync.Mutex
 	sftp   *sharedSFTP // the SFTP session transfers share, when open
+
+	shellMu   sync.Mutex
+	shell     *cmdShell // the connection's shell while idle (it then holds a session slot)
+	shellBusy bool      // the shell runs a command, or is starting
+	noShell   bool      // the host's sessions have no working /bin/sh: commands get sessions
+	commands  int       // commands that could have used the shell so far
 }
 
 func newSSHConn(p *Pool, cfg *Config) *SSHConn {
@@ -177,6 +183,7 @@ func (c *SSHConn) Close() error {
 }
 
 func (c *SSHConn) shutdown() {
+	c.endShell()
 	c.mu.Lock()
 	cl := c.cur
 	c.closed = true

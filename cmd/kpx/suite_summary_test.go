@@ -18,7 +18,7 @@ import (
 var (
 	bannerLine     = regexp.MustCompile(`^(PLAY|TASK|RUNNING HANDLER) \[(.*)\] \**$`)
 	statusLine     = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed): \[([^\]]+)\](: (FAILED|UNREACHABLE)!)?( => \((item=.*)\)| \((item=.*)\))?`)
-	includedLn     = regexp.MustCompile(`^included: (\S+) for (.*)$`)
+	includedLn     = regexp.MustCompile(`^included: (\S+) for (.*?)( => \(item=.*\))?$`)
 	suiteRecapLine = regexp.MustCompile(`^(\S+)\s+: (ok=.*)$`)
 	spaces         = regexp.MustCompile(`\s+`)
 )
@@ -109,7 +109,7 @@ func summarize(out string, code int, oneFork bool) string {
 			} else if m := includedLn.FindStringSubmatch(line); m != nil {
 				hs := strings.Split(m[2], ", ")
 				sort.Strings(hs)
-				section = append(section, fmt.Sprintf("included: %s for %s", filepath.Base(m[1]), strings.Join(hs, ", ")))
+				section = append(section, fmt.Sprintf("included: %s for %s%s", filepath.Base(m[1]), strings.Join(hs, ", "), m[3]))
 			}
 		}
 	}
@@ -135,6 +135,7 @@ ok: [a] => (item=1)
 failed: [b] (item=2) => {"item": 2}
 changed: [a -> z]
 included: /x/y/tasks.yml for b, a
+included: item.yml for b, c, a => (item=x)
 
 PLAY [q] ***********************************************************************
 skipping: [a]
@@ -150,6 +151,7 @@ a                          : ok=1    changed=0    unreachable=0    failed=0    s
     failed: [b] (item=2)
     fatal: [c] UNREACHABLE!
     fatal: [d] FAILED! ...ignoring
+    included: item.yml for a, b, c => (item=x)
     included: tasks.yml for a, b
     ok: [a]
     ok: [a] (item=1)
