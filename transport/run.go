@@ -38,7 +38,7 @@ func (c *SSHConn) Run(ctx context.Context, cmd Cmd) (Result, error) {
 // it can (see cmdShell), else on a new session; the caller holds a session slot.
 func (c *SSHConn) runPlan(ctx context.Context, plan becomePlan, stdin io.Reader) (Result, error) {
 	if stdin == nil && plan.Marker == "" && !plan.PTY {
-		if res, err, ran := c.runInShell(ctx, plan); ran {
+		if res, ran, err := c.runInShell(ctx, plan); ran {
 			return res, err
 		}
 	}

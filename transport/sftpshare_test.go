@@ -11,16 +11,18 @@ import (
 	"github.com/kpxdev/kpx/internal/testfleet"
 )
 
-// sftpStarts counts the SFTP sessions sshd started, from its log (at LogLevel VERBOSE,
-// OpenSSH logs each session it starts).
-func sftpStarts(t *testing.T, h *testfleet.Host) int {
+// sessionStarts counts the sessions of a kind ("command", "subsystem 'sftp'") sshd
+// started, from its log (at LogLevel VERBOSE, OpenSSH logs each session it starts).
+func sessionStarts(t *testing.T, h *testfleet.Host, kind string) int {
 	t.Helper()
 	b, err := os.ReadFile(h.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), "Starting session: subsystem 'sftp'")
+	return strings.Count(string(b), "Starting session: "+kind)
 }
+
+func sftpStarts(t *testing.T, h *testfleet.Host) int { return sessionStarts(t, h, "subsystem 'sftp'") }
 
 // Transfers on one connection share one SFTP session; a broken session is replaced;
 // a host capped at one session still transfers, with a session per transfer.

@@ -72,7 +72,10 @@ func startShell(ctx context.Context, cl *sshClient) (*cmdShell, error) {
 		return nil, err
 	}
 	tok := "KPX-R-" + randomToken()[:16]
-	probe := fmt.Sprintf("printf '%s %%s\\n' $$; printf '%s\\n' >&2\n", tok, tok)
+	// The shell keeps the session's stderr as fd 3 for the commands and the markers, and
+	// sends its own to /dev/null: what it says of a command killed by a signal
+	// ("Terminated") is not the command's output (see run).
+	probe := fmt.Sprintf("exec 3>&2 2>/dev/null; printf '%s %%s\\n' $$; printf '%s\\n' >&3\n", tok, tok)
 	ctx, cancel := context.WithTimeout(ctx, shellProbeTimeout)
 	defer cancel()
 	type answer struct {
@@ -125,7 +128,10 @@ type shellExit struct {
 func (s *cmdShell) run(ctx context.Context, command string) shellExit {
 	tok := randomToken()[:16]
 	begin, end := "KPX-B-"+tok, "KPX-E-"+tok
-	line := fmt.Sprintf("printf '%[1]s\\n'; printf '%[1]s\\n' >&2; \"${SHELL:-/bin/sh}\" -c %[3]s </dev/null; printf '%[2]s %%d\\n' $?; printf '%[2]s\\n' >&2\n",
+	// The parentheses matter: a shell reports a command killed by a signal on the stderr
+	// the command was given, so the redirection is made in a subshell, which execs the
+	// command (no extra process) while the kept shell's own stderr stays /dev/null.
+	line := fmt.Sprintf("printf '%[1]s\\n'; printf '%[1]s\\n' >&3; ( \"${SHELL:-/bin/sh}\" -c %[3]s </dev/null 2>&3 3>&- ); printf '%[2]s %%d\\n' $?; printf '%[2]s\\n' >&3\n",
 		begin, end, Quote(command))
 	var stdout, stderr bytes.Buffer
 	type ended struct {
@@ -144,31 +150,41 @@ func (s *cmdShell) run(ctx context.Context, command string) shellExit {
 	outDone, errDone := make(chan ended, 1), make(chan ended, 1)
 	go func() { outDone <- frame(s.out, &stdout) }()
 	go func() { errDone <- frame(s.errs, &stderr) }()
-	if _, err := io.WriteString(s.in, line); err != nil {
+	if n, err := io.WriteString(s.in, line); err != nil {
 		s.keep = false
 		s.sess.Close()
 		<-outDone
 		<-errDone
-		return shellExit{lost: err}
+		// A part of the line may have reached the shell, which could run it: the command
+		// counts as started then, and is not run again elsewhere.
+		return shellExit{res: Result{ExitStatus: -1}, started: n > 0, lost: err}
 	}
 	var o, e ended
-	select {
-	case o = <-outDone:
-		e = <-errDone
-	case <-ctx.Done():
+	var gotOut, gotErr bool
+	for !gotOut || !gotErr {
+		select {
+		case o = <-outDone:
+			gotOut = true
+			continue
+		case e = <-errDone:
+			gotErr = true
+			continue
+		case <-ctx.Done():
+		}
 		s.kill()
 		timer := time.NewTimer(killTimeout)
 		defer timer.Stop()
-		res := Result{ExitStatus: -1}
-		select {
-		case <-outDone:
+		for !gotOut || !gotErr {
 			select {
+			case <-outDone:
+				gotOut = true
 			case <-errDone:
-				res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
-			case <-timer.C:
+				gotErr = true
+			case <-timer.C: // the readers may still write: leave the output out
+				return shellExit{res: Result{ExitStatus: -1}, started: true, lost: ctx.Err()}
 			}
-		case <-timer.C:
 		}
+		res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitStatus: -1}
 		return shellExit{res: res, started: true, lost: ctx.Err()}
 	}
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
@@ -294,23 +310,23 @@ func (c *SSHConn) keepsShell() bool { return c.pool.opts.MaxSessions >= 3 }
 // runInShell runs plan through the connection's shell. ran is false when the command
 // should get a session of its own instead: the shell is busy with another command, the
 // host has none, or it died before it took this one.
-func (c *SSHConn) runInShell(ctx context.Context, plan becomePlan) (res Result, err error, ran bool) {
+func (c *SSHConn) runInShell(ctx context.Context, plan becomePlan) (res Result, ran bool, err error) {
 	sh := c.takeShell(ctx)
 	if sh == nil {
-		return Result{}, nil, false
+		return Result{}, false, nil
 	}
 	x := sh.run(ctx, plan.Command)
 	switch {
 	case !x.started:
 		c.putShell(sh)
-		return Result{}, nil, false
+		return Result{}, false, nil
 	case x.lost == nil:
 		c.putShell(sh)
 		res, err = exitResult(x.res, plan)
-		return res, err, true
+		return res, true, err
 	case ctx.Err() != nil:
 		c.putShell(sh)
-		return x.res, fmt.Errorf("%s: command interrupted: %w", c.cfg.displayName(), ctx.Err()), true
+		return x.res, true, fmt.Errorf("%s: command interrupted: %w", c.cfg.displayName(), ctx.Err())
 	}
 	// The shell ended before the command did: the command killed it, or the connection
 	// broke.
@@ -318,13 +334,13 @@ func (c *SSHConn) runInShell(ctx context.Context, plan becomePlan) (res Result, 
 	c.putShell(sh)
 	if sh.on.isDead() {
 		x.res.ExitStatus = -1
-		return x.res, unreachable(c.cfg, "connection lost", x.lost), true
+		return x.res, true, unreachable(c.cfg, "connection lost", x.lost)
 	}
 	if waitErr == nil {
 		waitErr = fmt.Errorf("the shell running the command exited before it: %w", x.lost)
 	}
 	res, err = finish(x.res, waitErr, plan, nil)
-	return res, err, true
+	return res, true, err
 }
 
 // takeShell returns the connection's shell for one command, starting one when there is

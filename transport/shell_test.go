@@ -18,16 +18,8 @@ import (
 	"github.com/kpxdev/kpx/internal/testfleet"
 )
 
-// commandSessions counts the command sessions sshd started, from its log (at LogLevel
-// VERBOSE, OpenSSH logs each session it starts).
-func commandSessions(t *testing.T, h *testfleet.Host) int {
-	t.Helper()
-	b, err := os.ReadFile(h.Log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Count(string(b), "Starting session: command")
-}
+// commandSessions counts the command sessions sshd started.
+func commandSessions(t *testing.T, h *testfleet.Host) int { return sessionStarts(t, h, "command") }
 
 // Commands on one connection run through one shell: one session for many commands (the
 // first gets a session of its own), each with its own output, status and $$.

@@ -126,7 +126,10 @@ func TestRun(t *testing.T) {
 		{name: "cmd env", cmd: transport.Cmd{Shell: `echo "$X"`, Env: map[string]string{"X": "it's"}}, stdout: "it's\n"},
 		{name: "stdin", cmd: transport.Cmd{Argv: []string{"tr", "a-z", "A-Z"}, Stdin: strings.NewReader("up")}, stdout: "UP"},
 		{name: "stderr and status", cmd: transport.Cmd{Shell: "echo oops >&2; exit 3"}, stderr: "oops\n", status: 3, wantErr: true},
-		{name: "signal", cmd: transport.Cmd{Shell: "kill -TERM $$"}, status: -1, wantErr: true, wantSignal: "TERM"},
+		// On a session of its own (stdin set) a command reports the signal that ended it;
+		// through the connection's kept shell, as a shell does: 128+n.
+		{name: "signal", cmd: transport.Cmd{Shell: "kill -TERM $$", Stdin: strings.NewReader("")}, status: -1, wantErr: true, wantSignal: "TERM"},
+		{name: "signal through the shell", cmd: transport.Cmd{Shell: "kill -TERM $$"}, status: 143, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := c.Run(ctx, tc.cmd)
