@@ -114,15 +114,20 @@ func (p *Pool) Close() error {
 	}
 	p.conns = map[string]*SSHConn{}
 	p.mu.Unlock()
+	// Idle shells first, all at once and while every connection (a jump host's too) still
+	// carries them, so that each exits and is reaped by its sshd; then the connections.
 	var wg sync.WaitGroup
 	for _, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.shutdown()
+			c.endShell()
 		}()
 	}
 	wg.Wait()
+	for _, c := range conns {
+		c.shutdown()
+	}
 	return nil
 }
 
